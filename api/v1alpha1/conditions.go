@@ -1,0 +1,65 @@
+package v1alpha1
+
+// Condition types of a PublicService.
+const (
+	// ConditionReady is True when Available, NetworkIsolated and DependenciesSatisfied are all True.
+	ConditionReady = "Ready"
+	// ConditionAvailable is True when the Deployment has at least replicas.min ready pods.
+	ConditionAvailable = "Available"
+	// ConditionNetworkIsolated is True when the service's NetworkPolicy is applied. Whether the
+	// cluster enforces it depends on its network plugin.
+	ConditionNetworkIsolated = "NetworkIsolated"
+	// ConditionDependenciesSatisfied is True when every consumed service exists and admits this
+	// one, and every referenced zone exists and admits this namespace.
+	ConditionDependenciesSatisfied = "DependenciesSatisfied"
+)
+
+// Condition reasons of a PublicService.
+const (
+	// ReasonReady: every part of Ready is True.
+	ReasonReady = "Ready"
+	// ReasonNotReady: at least one part of Ready is not True; the message names which.
+	ReasonNotReady = "NotReady"
+
+	// ReasonDeploymentAvailable: at least replicas.min pods are ready.
+	ReasonDeploymentAvailable = "DeploymentAvailable"
+	// ReasonDeploymentProgressing: pods are starting; fewer than replicas.min are ready.
+	ReasonDeploymentProgressing = "DeploymentProgressing"
+	// ReasonPodsFailing: pods fail to start; the message names the failure
+	// (for example ImagePullBackOff or CrashLoopBackOff).
+	ReasonPodsFailing = "PodsFailing"
+
+	// ReasonPolicyApplied: the NetworkPolicy is applied (enforcement is up to the network plugin).
+	ReasonPolicyApplied = "PolicyApplied"
+
+	// ReasonNameConflict: an object the operator would create already exists and belongs to
+	// someone else; the operator never takes it over.
+	ReasonNameConflict = "NameConflict"
+	// ReasonApplyFailed: the API server refused an object; the message says why.
+	ReasonApplyFailed = "ApplyFailed"
+
+	// ReasonDependenciesSatisfied: every dependency exists and consents.
+	ReasonDependenciesSatisfied = "DependenciesSatisfied"
+	// ReasonConsentMissing: a consumed service exists but its allowFrom does not admit this one.
+	ReasonConsentMissing = "ConsentMissing"
+	// ReasonDependencyNotFound: a consumed service does not exist.
+	ReasonDependencyNotFound = "DependencyNotFound"
+	// ReasonZoneNotFound: a referenced NetworkZone does not exist.
+	ReasonZoneNotFound = "ZoneNotFound"
+	// ReasonZoneNotAllowed: a referenced NetworkZone's allowedNamespaces does not admit this namespace.
+	ReasonZoneNotAllowed = "ZoneNotAllowed"
+
+	// ReasonWaiting: the condition cannot be computed yet (for example before the first reconcile).
+	ReasonWaiting = "Waiting"
+)
+
+// Condition types and reasons of a NetworkZone.
+const (
+	// ConditionZoneAccepted is True when the zone is valid and its references are computed.
+	ConditionZoneAccepted = "Accepted"
+	// ReasonZoneAccepted: the zone is in use as described in status.
+	ReasonZoneAccepted = "Accepted"
+	// ReasonZoneRefusedReferences: some services reference the zone from namespaces that
+	// allowedNamespaces does not admit; status.refused lists them.
+	ReasonZoneRefusedReferences = "RefusedReferences"
+)

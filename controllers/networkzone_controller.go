@@ -1,0 +1,129 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/intent"
+)
+
+// NetworkZoneReconciler reports which services use a zone and which it refuses.
+type NetworkZoneReconciler struct {
+	client.Client
+}
+
+// +kubebuilder:rbac:groups=platform.smartcity.io,resources=networkzones/status,verbs=get;update;patch
+
+// Reconcile recomputes one zone's status from the services that reference it.
+func (r *NetworkZoneReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	zone := &platformv1alpha1.NetworkZone{}
+	if err := r.Get(ctx, req.NamespacedName, zone); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	users := &platformv1alpha1.PublicServiceList{}
+	if err := r.List(ctx, users, client.MatchingFields{indexZones: zone.Name}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("failed to list services using zone: %w", err)
+	}
+	nsLabels := map[string]map[string]string{}
+	var referenced, refused []string
+	for i := range users.Items {
+		svc := &users.Items[i]
+		labels, ok := nsLabels[svc.Namespace]
+		if !ok {
+			ns := &corev1.Namespace{}
+			if err := r.Get(ctx, types.NamespacedName{Name: svc.Namespace}, ns); client.IgnoreNotFound(err) != nil {
+				return ctrl.Result{}, fmt.Errorf("failed to get Namespace %s: %w", svc.Namespace, err)
+			}
+			labels = ns.Labels
+			nsLabels[svc.Namespace] = labels
+		}
+		key := client.ObjectKeyFromObject(svc).String()
+		if intent.ZoneAdmits(zone, labels) != nil {
+			refused = append(refused, key)
+		} else {
+			referenced = append(referenced, key)
+		}
+	}
+	sort.Strings(referenced)
+	sort.Strings(refused)
+
+	st := zone.Status.DeepCopy()
+	st.ObservedGeneration = zone.Generation
+	st.ReferencedBy, st.Refused = referenced, refused
+	cond := metav1.Condition{Type: platformv1alpha1.ConditionZoneAccepted, Status: metav1.ConditionTrue,
+		Reason: platformv1alpha1.ReasonZoneAccepted, ObservedGeneration: zone.Generation,
+		Message: fmt.Sprintf("used by %d service(s)", len(referenced))}
+	if len(refused) > 0 {
+		cond.Reason = platformv1alpha1.ReasonZoneRefusedReferences
+		cond.Message = fmt.Sprintf("used by %d service(s); refused %s: spec.allowedNamespaces does not select their namespaces", len(referenced), strings.Join(refused, ", "))
+	}
+	meta.SetStatusCondition(&st.Conditions, cond)
+	if equality.Semantic.DeepEqual(*st, zone.Status) {
+		return ctrl.Result{}, nil
+	}
+	patch := client.MergeFrom(zone.DeepCopy())
+	zone.Status = *st
+	if err := r.Status().Patch(ctx, zone, patch); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("failed to patch NetworkZone status: %w", err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// SetupWithManager registers the reconciler; it watches the services that reference zones
+// and namespaces whose labels change.
+func (r *NetworkZoneReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&platformv1alpha1.NetworkZone{}).
+		Named("networkzone").
+		Watches(&platformv1alpha1.PublicService{}, handler.EnqueueRequestsFromMapFunc(zonesOfService)).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.zonesUsedInNamespace),
+			builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		Complete(r)
+}
+
+func zonesOfService(_ context.Context, o client.Object) []reconcile.Request {
+	svc, ok := o.(*platformv1alpha1.PublicService)
+	if !ok {
+		return nil
+	}
+	var out []reconcile.Request
+	for _, z := range intent.ZoneNames(svc) {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: z}})
+	}
+	return out
+}
+
+func (r *NetworkZoneReconciler) zonesUsedInNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	list := &platformv1alpha1.PublicServiceList{}
+	if err := r.List(ctx, list, client.InNamespace(o.GetName())); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices")
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []reconcile.Request
+	for i := range list.Items {
+		for _, z := range intent.ZoneNames(&list.Items[i]) {
+			if !seen[z] {
+				seen[z] = true
+				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: z}})
+			}
+		}
+	}
+	return out
+}

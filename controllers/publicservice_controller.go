@@ -1,0 +1,440 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/intent"
+	"github.com/smartcity-io/smartcity-operator/internal/render"
+)
+
+// PublicServiceReconciler turns a PublicService into its children and reports its status.
+type PublicServiceReconciler struct {
+	client.Client
+	Recorder events.EventRecorder
+	Options  render.Options
+	// ClusterDomain is the cluster's DNS domain, for status.endpoint. Defaults to cluster.local.
+	ClusterDomain string
+}
+
+// scope is the state of one reconcile, passed from step to step.
+type scope struct {
+	svc     *platformv1alpha1.PublicService
+	spec    platformv1alpha1.PublicServiceSpec // effective
+	flows   intent.Resolved
+	status  platformv1alpha1.PublicServiceStatus // being computed
+	deploy  *appsv1.Deployment                   // live, after the deployment step
+	blocked string                               // set by a step that stops the rest, with why
+	touched map[string]bool                      // conditions set by this reconcile
+}
+
+// set sets a condition on the status being computed.
+func (s *scope) set(typ string, status metav1.ConditionStatus, reason, message string) {
+	setCondition(&s.status, s.svc.Generation, typ, status, reason, message)
+	s.touched[typ] = true
+}
+
+// step is one named part of a reconcile. A step that cannot go on sets s.blocked.
+type step struct {
+	name string
+	run  func(context.Context, *scope) error
+}
+
+// +kubebuilder:rbac:groups=platform.smartcity.io,resources=publicservices,verbs=get;list;watch
+// +kubebuilder:rbac:groups=platform.smartcity.io,resources=publicservices/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=platform.smartcity.io,resources=networkzones,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts;services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies;ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one PublicService's children and status in line with its spec.
+func (r *PublicServiceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+	svc := &platformv1alpha1.PublicService{}
+	if err := r.Get(ctx, req.NamespacedName, svc); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !svc.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // children go with their owner references
+	}
+
+	s := &scope{svc: svc, spec: svc.Effective(), touched: map[string]bool{}}
+	s.status.Conditions = svc.Status.DeepCopy().Conditions
+	defer func() {
+		if err := r.patchStatus(ctx, s, reterr); err != nil {
+			reterr = errors.Join(reterr, err)
+		}
+	}()
+
+	for _, st := range r.steps() {
+		if err := st.run(ctx, s); err != nil {
+			return ctrl.Result{}, fmt.Errorf("%s: %w", st.name, err)
+		}
+		if s.blocked != "" {
+			ctrl.LoggerFrom(ctx).Info("Reconcile stopped", "step", st.name, "why", s.blocked)
+			return ctrl.Result{RequeueAfter: time.Minute}, nil
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// steps lists the reconcile in order: the NetworkPolicy exists before any pod can.
+func (r *PublicServiceReconciler) steps() []step {
+	return []step{
+		{"resolve intent", r.resolveIntent},
+		{"network policy", r.reconcileNetworkPolicy},
+		{"service account", r.reconcileServiceAccount},
+		{"deployment", r.reconcileDeployment},
+		{"service", r.reconcileService},
+		{"autoscaler", r.reconcileAutoscaler},
+		{"disruption budget", r.reconcileDisruptionBudget},
+		{"exposure", r.reconcileExposure},
+		{"availability", r.observeAvailability},
+	}
+}
+
+func (r *PublicServiceReconciler) input(s *scope) render.Input {
+	return render.Input{Service: s.svc, Spec: s.spec, Flows: s.flows, Options: r.Options}
+}
+
+func (r *PublicServiceReconciler) key(s *scope) client.ObjectKey {
+	return client.ObjectKeyFromObject(s.svc)
+}
+
+// resolveIntent gathers the services and zones this one depends on and resolves its flows.
+func (r *PublicServiceReconciler) resolveIntent(ctx context.Context, s *scope) error {
+	w, err := gatherWorld(ctx, r.Client, s.svc)
+	if err != nil {
+		return err
+	}
+	s.flows = intent.Resolve(s.svc, w)
+	status, reason, message := dependencies(s.flows)
+	s.set(platformv1alpha1.ConditionDependenciesSatisfied, status, reason, message)
+
+	before := sets(s.svc.Status.UnadmittedConsumers)
+	for _, u := range s.flows.Unadmitted {
+		if !before[u.String()] {
+			r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ConsumerNotAdmitted", "Admit",
+				"%s consumes this service but spec.allowFrom does not admit it; its calls are denied", u)
+		}
+	}
+	return nil
+}
+
+func (r *PublicServiceReconciler) reconcileNetworkPolicy(ctx context.Context, s *scope) error {
+	res, err := r.applyChild(ctx, s, "NetworkPolicy", &networkingv1.NetworkPolicy{}, render.NetworkPolicy(r.input(s)))
+	if err != nil {
+		var conflict *conflictError
+		if errors.As(err, &conflict) {
+			s.set(platformv1alpha1.ConditionNetworkIsolated, metav1.ConditionFalse, platformv1alpha1.ReasonNameConflict, conflict.Error())
+			s.blocked = "NetworkPolicy name conflict: no pods are created without the policy"
+			return nil
+		}
+		s.set(platformv1alpha1.ConditionNetworkIsolated, metav1.ConditionFalse, platformv1alpha1.ReasonApplyFailed, err.Error())
+		return err
+	}
+	_ = res
+	s.set(platformv1alpha1.ConditionNetworkIsolated, metav1.ConditionTrue, platformv1alpha1.ReasonPolicyApplied, policySummary(s.flows))
+	return nil
+}
+
+func (r *PublicServiceReconciler) reconcileServiceAccount(ctx context.Context, s *scope) error {
+	_, err := r.applyOrBlock(ctx, s, "ServiceAccount", &corev1.ServiceAccount{}, render.ServiceAccount(r.input(s)))
+	return err
+}
+
+// reconcileDeployment applies the Deployment. While an HPA scales it, the operator does not
+// own spec.replicas. Releasing an owned field under server-side apply would reset it to its
+// default (1), so ownership is first handed to a separate field manager at the current count.
+func (r *PublicServiceReconciler) reconcileDeployment(ctx context.Context, s *scope) error {
+	in := r.input(s)
+	live := &appsv1.Deployment{}
+	if !s.spec.Autoscaled() {
+		ok, err := r.applyOrBlock(ctx, s, "Deployment", live, render.Deployment(in, true))
+		if ok {
+			s.deploy = live
+		}
+		return err
+	}
+
+	err := r.Get(ctx, r.key(s), live)
+	switch {
+	case apierrors.IsNotFound(err):
+		// Create at replicas.min, then hand replicas over below.
+		if ok, err := r.applyOrBlock(ctx, s, "Deployment", live, render.Deployment(in, true)); !ok || err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("failed to get Deployment: %w", err)
+	case !metav1.IsControlledBy(live, s.svc):
+		_, err := r.applyOrBlock(ctx, s, "Deployment", live, render.Deployment(in, false)) // reports the conflict
+		return err
+	}
+	if ownsField(live, render.FieldManager, "spec", "replicas") {
+		// Keep the current count (at least replicas.min) while handing replicas to the HPA.
+		count := max(ptrValue(live.Spec.Replicas, 1), *s.spec.Replicas.Min)
+		if err := r.Apply(ctx, render.ReplicasHandoff(in, count),
+			client.FieldOwner(render.HandoffFieldManager), client.ForceOwnership); err != nil {
+			return fmt.Errorf("failed to hand Deployment replicas over to the HPA: %w", err)
+		}
+	}
+	ok, err := r.applyOrBlock(ctx, s, "Deployment", live, render.Deployment(in, false))
+	if ok {
+		s.deploy = live
+	}
+	return err
+}
+
+func (r *PublicServiceReconciler) reconcileService(ctx context.Context, s *scope) error {
+	_, err := r.applyOrBlock(ctx, s, "Service", &corev1.Service{}, render.Service(r.input(s)))
+	if err == nil && s.blocked == "" {
+		s.status.Endpoint = fmt.Sprintf("%s.%s.svc.%s:%d", s.svc.Name, s.svc.Namespace, r.clusterDomain(), *s.spec.Port)
+	}
+	return err
+}
+
+func (r *PublicServiceReconciler) reconcileAutoscaler(ctx context.Context, s *scope) error {
+	if ac := render.HorizontalPodAutoscaler(r.input(s)); ac != nil {
+		_, err := r.applyOrBlock(ctx, s, "HorizontalPodAutoscaler", &autoscalingv2.HorizontalPodAutoscaler{}, ac)
+		return err
+	}
+	return r.deleteIfOwned(ctx, s, "HorizontalPodAutoscaler", &autoscalingv2.HorizontalPodAutoscaler{})
+}
+
+func (r *PublicServiceReconciler) reconcileDisruptionBudget(ctx context.Context, s *scope) error {
+	if ac := render.PodDisruptionBudget(r.input(s)); ac != nil {
+		_, err := r.applyOrBlock(ctx, s, "PodDisruptionBudget", &policyv1.PodDisruptionBudget{}, ac)
+		return err
+	}
+	return r.deleteIfOwned(ctx, s, "PodDisruptionBudget", &policyv1.PodDisruptionBudget{})
+}
+
+func (r *PublicServiceReconciler) reconcileExposure(ctx context.Context, s *scope) error {
+	in := r.input(s)
+	if r.Options.Gateway != nil {
+		if ac := render.HTTPRoute(in); ac != nil {
+			_, err := r.applyOrBlock(ctx, s, "HTTPRoute", &gatewayv1.HTTPRoute{}, ac)
+			return err
+		}
+		return r.deleteIfOwned(ctx, s, "HTTPRoute", &gatewayv1.HTTPRoute{})
+	}
+	if ac := render.Ingress(in); ac != nil {
+		_, err := r.applyOrBlock(ctx, s, "Ingress", &networkingv1.Ingress{}, ac)
+		return err
+	}
+	return r.deleteIfOwned(ctx, s, "Ingress", &networkingv1.Ingress{})
+}
+
+// observeAvailability reads the Deployment's and pods' state into Available.
+func (r *PublicServiceReconciler) observeAvailability(ctx context.Context, s *scope) error {
+	d := s.deploy
+	s.status.Replicas, s.status.ReadyReplicas = d.Status.Replicas, d.Status.ReadyReplicas
+	minReady := *s.spec.Replicas.Min
+	if d.Status.ReadyReplicas >= minReady {
+		s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionTrue, platformv1alpha1.ReasonDeploymentAvailable,
+			fmt.Sprintf("%d of %d pods ready (replicas.min %d)", d.Status.ReadyReplicas, d.Status.Replicas, minReady))
+		return nil
+	}
+	pods := &corev1.PodList{}
+	if err := r.List(ctx, pods, client.InNamespace(s.svc.Namespace), client.MatchingLabels(render.SelectorLabels(s.svc.Name))); err != nil {
+		return fmt.Errorf("failed to list pods: %w", err)
+	}
+	if failure := podFailure(pods.Items); failure != "" {
+		s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonPodsFailing, failure)
+		return nil
+	}
+	s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonDeploymentProgressing,
+		fmt.Sprintf("%d of %d pods ready, replicas.min is %d", d.Status.ReadyReplicas, d.Status.Replicas, minReady))
+	return nil
+}
+
+// applyChild applies one child and records an event when it changed.
+func (r *PublicServiceReconciler) applyChild(ctx context.Context, s *scope, kind string, live client.Object, ac applyConfiguration) (applyResult, error) {
+	res, err := applyChild(ctx, r.Client, s.svc, kind, live, ac, r.key(s))
+	switch {
+	case err != nil:
+		var conflict *conflictError
+		if !errors.As(err, &conflict) {
+			r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ApplyFailed", "Apply", "%s: %v", kind, err)
+		}
+	case res == created:
+		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Created", "Apply", "Created %s %s", kind, s.svc.Name)
+		ctrl.LoggerFrom(ctx).Info("Created child", "kind", kind, "child", klog.KObj(s.svc))
+	case res == updated:
+		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Updated", "Apply", "Updated %s %s", kind, s.svc.Name)
+		ctrl.LoggerFrom(ctx).Info("Updated child", "kind", kind, "child", klog.KObj(s.svc))
+	}
+	return res, err
+}
+
+// applyOrBlock applies a child after the NetworkPolicy. A name conflict marks the service
+// unavailable and stops the reconcile; an API error is returned (invalid objects terminally).
+// It reports whether the child was applied; live then holds its new state.
+func (r *PublicServiceReconciler) applyOrBlock(ctx context.Context, s *scope, kind string, live client.Object, ac applyConfiguration) (bool, error) {
+	_, err := r.applyChild(ctx, s, kind, live, ac)
+	var conflict *conflictError
+	switch {
+	case errors.As(err, &conflict):
+		s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonNameConflict, conflict.Error())
+		s.blocked = kind + " name conflict"
+		return false, nil
+	case err != nil:
+		s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonApplyFailed, err.Error())
+		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
+			return false, reconcile.TerminalError(err)
+		}
+		return false, err
+	}
+	if err := fromApplied(ac, live); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r *PublicServiceReconciler) deleteIfOwned(ctx context.Context, s *scope, kind string, live client.Object) error {
+	deleted, err := deleteChild(ctx, r.Client, s.svc, kind, live, r.key(s))
+	if deleted {
+		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s %s: the spec no longer asks for it", kind, s.svc.Name)
+	}
+	return err
+}
+
+// patchStatus computes Ready and the remaining status, and writes it once, only if it changed.
+func (r *PublicServiceReconciler) patchStatus(ctx context.Context, s *scope, reconcileErr error) error {
+	st := &s.status
+	st.ObservedGeneration = s.svc.Generation
+	st.Exposure = s.spec.Exposure.Mode
+	st.AdmittedConsumers, st.AdmittedZones, st.Destinations, st.UnadmittedConsumers = flowStatus(s.flows)
+	if st.Endpoint == "" {
+		st.Endpoint = s.svc.Status.Endpoint
+	}
+	why := s.blocked
+	if why == "" && reconcileErr != nil {
+		why = reconcileErr.Error()
+	}
+	markUnevaluated(st, s.svc.Generation, s.touched, why)
+	setReady(st, s.svc.Generation)
+
+	if equality.Semantic.DeepEqual(*st, s.svc.Status) {
+		return nil
+	}
+	patch := client.MergeFrom(s.svc.DeepCopy())
+	s.svc.Status = *st
+	if err := r.Status().Patch(ctx, s.svc, patch); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("failed to patch status: %w", err)
+	}
+	return nil
+}
+
+func (r *PublicServiceReconciler) clusterDomain() string {
+	if r.ClusterDomain == "" {
+		return "cluster.local"
+	}
+	return r.ClusterDomain
+}
+
+// gatherWorld reads what intent.Resolve needs: the services svc consumes or admits, the
+// services that consume it, its zones and its namespace's labels.
+func gatherWorld(ctx context.Context, c client.Client, svc *platformv1alpha1.PublicService) (intent.World, error) {
+	w := intent.World{
+		Services: map[types.NamespacedName]*platformv1alpha1.PublicService{},
+		Zones:    map[string]*platformv1alpha1.NetworkZone{},
+	}
+	self := client.ObjectKeyFromObject(svc)
+	for _, k := range append(intent.ConsumedKeys(svc), intent.AdmittedKeys(svc)...) {
+		key := parseKey(k)
+		if _, seen := w.Services[key]; seen || key == self {
+			continue
+		}
+		other := &platformv1alpha1.PublicService{}
+		if err := c.Get(ctx, key, other); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return w, fmt.Errorf("failed to get PublicService %s: %w", key, err)
+		}
+		w.Services[key] = other
+	}
+	consumers := &platformv1alpha1.PublicServiceList{}
+	if err := c.List(ctx, consumers, client.MatchingFields{indexConsumes: self.String()}); err != nil {
+		return w, fmt.Errorf("failed to list consumers: %w", err)
+	}
+	for i := range consumers.Items {
+		w.Services[client.ObjectKeyFromObject(&consumers.Items[i])] = &consumers.Items[i]
+	}
+	for _, name := range intent.ZoneNames(svc) {
+		z := &platformv1alpha1.NetworkZone{}
+		if err := c.Get(ctx, types.NamespacedName{Name: name}, z); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return w, fmt.Errorf("failed to get NetworkZone %s: %w", name, err)
+		}
+		w.Zones[name] = z
+	}
+	ns := &corev1.Namespace{}
+	if err := c.Get(ctx, types.NamespacedName{Name: svc.Namespace}, ns); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return w, fmt.Errorf("failed to get Namespace %s: %w", svc.Namespace, err)
+		}
+	}
+	w.NamespaceLabels = ns.Labels
+	return w, nil
+}
+
+func sets(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
+
+// podFailure names the first pod failure that keeps pods from becoming ready, or "".
+func podFailure(pods []corev1.Pod) string {
+	for _, p := range pods {
+		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+			if w := cs.State.Waiting; w != nil && failingReasons[w.Reason] {
+				return fmt.Sprintf("pod %s: container %s: %s: %s", p.Name, cs.Name, w.Reason, w.Message)
+			}
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				return fmt.Sprintf("pod %s: Unschedulable: %s", p.Name, c.Message)
+			}
+		}
+	}
+	return ""
+}
+
+var failingReasons = map[string]bool{
+	"ImagePullBackOff": true, "ErrImagePull": true, "InvalidImageName": true, "ErrImageNeverPull": true,
+	"CrashLoopBackOff": true, "CreateContainerConfigError": true, "CreateContainerError": true, "RunContainerError": true,
+}

@@ -1,0 +1,171 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/intent"
+	"github.com/smartcity-io/smartcity-operator/internal/render"
+)
+
+// Field indexes on PublicService, each giving the keys a service refers to.
+const (
+	indexConsumes  = "spec.consumes"  // "namespace/name" of each consumed service
+	indexAllowFrom = "spec.allowFrom" // "namespace/name" of each admitted service
+	indexZones     = "spec.zones"     // name of each referenced NetworkZone
+)
+
+type applyConfiguration = runtime.ApplyConfiguration
+
+// SetupIndexes registers the PublicService field indexes both reconcilers use.
+func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
+	idx := mgr.GetFieldIndexer()
+	for name, fn := range map[string]func(*platformv1alpha1.PublicService) []string{
+		indexConsumes:  intent.ConsumedKeys,
+		indexAllowFrom: intent.AdmittedKeys,
+		indexZones:     intent.ZoneNames,
+	} {
+		if err := idx.IndexField(ctx, &platformv1alpha1.PublicService{}, name, func(o client.Object) []string {
+			return fn(o.(*platformv1alpha1.PublicService))
+		}); err != nil {
+			return fmt.Errorf("failed to index PublicService %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// SetupWithManager registers the reconciler: it owns the children, and watches the services
+// and zones that change a service's flows, and its pods for failure reasons.
+func (r *PublicServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&platformv1alpha1.PublicService{}).
+		Named("publicservice").
+		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Watches(&platformv1alpha1.PublicService{}, handler.EnqueueRequestsFromMapFunc(r.relatedServices)).
+		Watches(&platformv1alpha1.NetworkZone{}, handler.EnqueueRequestsFromMapFunc(r.servicesUsingZone)).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.servicesInNamespace),
+			builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podOwner))
+	if r.Options.Gateway != nil {
+		b = b.Owns(&gatewayv1.HTTPRoute{})
+	} else {
+		b = b.Owns(&networkingv1.Ingress{})
+	}
+	return b.Complete(r)
+}
+
+// relatedServices maps a changed service to the services whose flows depend on it: those it
+// consumes or admits, and those that consume or admit it.
+func (r *PublicServiceReconciler) relatedServices(ctx context.Context, o client.Object) []reconcile.Request {
+	svc, ok := o.(*platformv1alpha1.PublicService)
+	if !ok {
+		return nil
+	}
+	keys := append(intent.ConsumedKeys(svc), intent.AdmittedKeys(svc)...)
+	self := client.ObjectKeyFromObject(svc).String()
+	for _, index := range []string{indexConsumes, indexAllowFrom} {
+		list := &platformv1alpha1.PublicServiceList{}
+		if err := r.List(ctx, list, client.MatchingFields{index: self}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Failed to list related services", "index", index)
+			continue
+		}
+		for i := range list.Items {
+			keys = append(keys, client.ObjectKeyFromObject(&list.Items[i]).String())
+		}
+	}
+	return requests(keys, self)
+}
+
+// servicesUsingZone maps a changed zone to the services that reference it.
+func (r *PublicServiceReconciler) servicesUsingZone(ctx context.Context, o client.Object) []reconcile.Request {
+	return listRequests(ctx, r.Client, client.MatchingFields{indexZones: o.GetName()})
+}
+
+// servicesInNamespace maps a namespace whose labels changed to its services (zone consent).
+func (r *PublicServiceReconciler) servicesInNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	return listRequests(ctx, r.Client, client.InNamespace(o.GetName()))
+}
+
+// podOwner maps an operator-managed pod to its PublicService, by its name label.
+func podOwner(_ context.Context, o client.Object) []reconcile.Request {
+	l := o.GetLabels()
+	name := l["app.kubernetes.io/name"]
+	if name == "" || l["app.kubernetes.io/managed-by"] != render.SelectorLabels(name)["app.kubernetes.io/managed-by"] {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+}
+
+func listRequests(ctx context.Context, c client.Client, opts ...client.ListOption) []reconcile.Request {
+	list := &platformv1alpha1.PublicServiceList{}
+	if err := c.List(ctx, list, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices")
+		return nil
+	}
+	var keys []string
+	for i := range list.Items {
+		keys = append(keys, client.ObjectKeyFromObject(&list.Items[i]).String())
+	}
+	return requests(keys, "")
+}
+
+func requests(keys []string, skip string) []reconcile.Request {
+	seen := map[string]bool{skip: true}
+	var out []reconcile.Request
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, reconcile.Request{NamespacedName: parseKey(k)})
+	}
+	return out
+}
+
+// parseKey turns "namespace/name" back into a key.
+func parseKey(k string) types.NamespacedName {
+	ns, name, _ := strings.Cut(k, "/")
+	return types.NamespacedName{Namespace: ns, Name: name}
+}
+
+// fromApplied copies an applied configuration (filled with the server's answer) into obj.
+func fromApplied(ac applyConfiguration, obj client.Object) error {
+	raw, err := json.Marshal(ac)
+	if err != nil {
+		return fmt.Errorf("failed to read applied object: %w", err)
+	}
+	if err := json.Unmarshal(raw, obj); err != nil {
+		return fmt.Errorf("failed to read applied object: %w", err)
+	}
+	return nil
+}
+
+func ptrValue[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
