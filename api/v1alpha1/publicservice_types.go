@@ -7,6 +7,7 @@ import (
 
 // Profile is the kind of public service; it sets the defaults of every optional field.
 // +kubebuilder:validation:Enum=Portal;IdentityVerification;HospitalCheckIn;Custom
+// +kubebuilder:validation:MaxLength=32
 type Profile string
 
 const (
@@ -24,6 +25,7 @@ const (
 
 // ExposureMode says from where a service can be reached.
 // +kubebuilder:validation:Enum=Internal;CityNetwork;Public
+// +kubebuilder:validation:MaxLength=32
 type ExposureMode string
 
 const (
@@ -37,6 +39,7 @@ const (
 
 // DataClassification is the sensitivity of the data a service handles.
 // +kubebuilder:validation:Enum=Public;Internal;Confidential;Restricted
+// +kubebuilder:validation:MaxLength=32
 type DataClassification string
 
 const (
@@ -111,7 +114,7 @@ type PublicServiceSpec struct {
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=32
-	// +kubebuilder:validation:XValidation:rule="self.all(c, self.exists_one(d, d.service == c.service && (has(d.namespace) ? d.namespace : '') == (has(c.namespace) ? c.namespace : '')))",message="consumes must not list the same service twice"
+	// +kubebuilder:validation:XValidation:rule="self.all(c, self.exists_one(d, d.service == c.service && has(d.__namespace__) == has(c.__namespace__) && (!has(c.__namespace__) || d.__namespace__ == c.__namespace__)))",message="consumes must not list the same service twice"
 	Consumes []ServiceReference `json:"consumes,omitempty"`
 
 	// allowFrom lists who may call this service: other PublicServices (by service and
@@ -119,7 +122,7 @@ type PublicServiceSpec struct {
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=32
-	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, (has(b.zone) ? b.zone : '') == (has(a.zone) ? a.zone : '') && (has(b.service) ? b.service : '') == (has(a.service) ? a.service : '') && (has(b.namespace) ? b.namespace : '') == (has(a.namespace) ? a.namespace : '')))",message="allowFrom must not list the same service or zone twice"
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, has(b.zone) == has(a.zone) && (!has(a.zone) || b.zone == a.zone) && has(b.service) == has(a.service) && (!has(a.service) || b.service == a.service) && has(b.__namespace__) == has(a.__namespace__) && (!has(a.__namespace__) || b.__namespace__ == a.__namespace__)))",message="allowFrom must not list the same service or zone twice"
 	AllowFrom []AllowSource `json:"allowFrom,omitempty"`
 
 	// egressTo lists destinations outside the cluster, by NetworkZone and ports.
@@ -264,7 +267,7 @@ type ServiceReference struct {
 
 // AllowSource admits callers: one PublicService, or one NetworkZone.
 // +kubebuilder:validation:XValidation:rule="has(self.service) != has(self.zone)",message="each allowFrom entry names exactly one of service or zone"
-// +kubebuilder:validation:XValidation:rule="!has(self.namespace) || has(self.service)",message="allowFrom.namespace is only valid with allowFrom.service"
+// +kubebuilder:validation:XValidation:rule="!has(self.__namespace__) || has(self.service)",message="allowFrom.namespace is only valid with allowFrom.service"
 type AllowSource struct {
 	// service is the name of a PublicService allowed to call this one.
 	// +optional
