@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -53,18 +54,28 @@ type flags struct {
 
 func main() {
 	var f flags
-	flag.StringVar(&f.metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint (:8443 for HTTPS, :8080 for HTTP); 0 disables it.")
+	flag.StringVar(&f.metricsAddr, "metrics-bind-address", "0",
+		"Address of the metrics endpoint (:8443 for HTTPS, :8080 for HTTP); 0 disables it.")
 	flag.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
-	flag.BoolVar(&f.secureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
-	flag.BoolVar(&f.http2, "enable-http2", false, "Enable HTTP/2 for the metrics server (off: HTTP/2 Rapid Reset and Stream Cancellation CVEs).")
+	flag.BoolVar(&f.secureMetrics, "metrics-secure", true,
+		"Serve metrics over HTTPS with authentication and authorization.")
+	flag.BoolVar(&f.http2, "enable-http2", false,
+		"Enable HTTP/2 for the metrics server (off: HTTP/2 Rapid Reset and Stream Cancellation CVEs).")
 	flag.BoolVar(&f.leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
-	flag.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
-	flag.StringVar(&f.gateway, "gateway", "", "Gateway <namespace>/<name> for Public services: an HTTPRoute is attached to it. Empty: an Ingress is rendered instead.")
-	flag.StringVar(&f.ingressClass, "ingress-class", "", "IngressClass of rendered Ingresses (empty: the cluster's default class).")
-	flag.StringVar(&f.ingressNamespace, "ingress-controller-namespace", "", "Namespace of the gateway or ingress controller pods allowed to call Public services (default: the Gateway's namespace, else ingress-nginx).")
-	flag.StringVar(&f.dnsNamespace, "dns-namespace", render.DefaultDNSNamespace, "Namespace of the cluster DNS pods every service may query.")
-	flag.StringVar(&f.dnsLabels, "dns-pod-labels", "k8s-app=kube-dns", "Labels of the cluster DNS pods, as key=value[,key=value].")
-	flag.StringVar(&f.zoneServiceType, "zone-service-type", string(corev1.ServiceTypeLoadBalancer), "Service type of CityNetwork services: LoadBalancer, or NodePort where no load balancer exists.")
+	flag.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "",
+		"Namespace of the leader-election Lease (default: the pod's namespace).")
+	flag.StringVar(&f.gateway, "gateway", "",
+		"Gateway <namespace>/<name> for Public services: an HTTPRoute is attached to it. Empty: an Ingress is rendered instead.")
+	flag.StringVar(&f.ingressClass, "ingress-class", "",
+		"IngressClass of rendered Ingresses (empty: the cluster's default class).")
+	flag.StringVar(&f.ingressNamespace, "ingress-controller-namespace", "",
+		"Namespace of the gateway or ingress controller pods allowed to call Public services (default: the Gateway's namespace, else ingress-nginx).")
+	flag.StringVar(&f.dnsNamespace, "dns-namespace", render.DefaultDNSNamespace,
+		"Namespace of the cluster DNS pods every service may query.")
+	flag.StringVar(&f.dnsLabels, "dns-pod-labels", "k8s-app=kube-dns",
+		"Labels of the cluster DNS pods, as key=value[,key=value].")
+	flag.StringVar(&f.zoneServiceType, "zone-service-type", string(corev1.ServiceTypeLoadBalancer),
+		"Service type of CityNetwork services: LoadBalancer, or NodePort where no load balancer exists.")
 	flag.StringVar(&f.clusterDomain, "cluster-domain", "cluster.local", "The cluster's DNS domain, for status.endpoint.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
@@ -110,7 +121,7 @@ func run(ctx context.Context, f flags) error {
 		return fmt.Errorf("failed to create manager: %w", err)
 	}
 	if renderOpts.Gateway != nil {
-		if _, err := mgr.GetRESTMapper().RESTMapping(gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute").GroupKind(), "v1"); err != nil {
+		if _, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: gatewayv1.GroupName, Kind: "HTTPRoute"}, "v1"); err != nil {
 			return fmt.Errorf("--gateway is set but the Gateway API (HTTPRoute v1) is not installed in the cluster: %w", err)
 		}
 	}

@@ -35,7 +35,8 @@ const (
 // applyChild applies a child's desired state under the operator's field manager, after
 // checking that the existing object (if any) is controlled by owner. live receives the
 // existing object; it is left as read.
-func applyChild(ctx context.Context, c client.Client, owner metav1.Object, kind string, live client.Object, ac runtime.ApplyConfiguration, key client.ObjectKey) (applyResult, error) {
+func applyChild(ctx context.Context, c client.Client, owner metav1.Object, kind string, live client.Object,
+	ac runtime.ApplyConfiguration, key client.ObjectKey) (applyResult, error) {
 	found := true
 	if err := c.Get(ctx, key, live); err != nil {
 		if !apierrors.IsNotFound(err) {
@@ -70,7 +71,7 @@ func deleteChild(ctx context.Context, c client.Client, owner metav1.Object, kind
 	if !metav1.IsControlledBy(live, owner) {
 		return false, nil // not ours: leave it alone
 	}
-	if err := c.Delete(ctx, live, client.Preconditions{UID: ptrTo(live.GetUID())}); client.IgnoreNotFound(err) != nil {
+	if err := c.Delete(ctx, live, client.Preconditions{UID: new(live.GetUID())}); client.IgnoreNotFound(err) != nil {
 		return false, fmt.Errorf("failed to delete %s %s: %w", kind, key, err)
 	}
 	return true, nil
@@ -100,7 +101,7 @@ func ownsField(obj metav1.Object, manager string, path ...string) bool {
 			continue
 		}
 		var fields map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err != nil {
 			continue
 		}
 		node := fields
@@ -119,5 +120,3 @@ func ownsField(obj metav1.Object, manager string, path ...string) bool {
 	}
 	return false
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -71,7 +71,8 @@ func (r *NetworkZoneReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		Message: fmt.Sprintf("used by %d service(s)", len(referenced))}
 	if len(refused) > 0 {
 		cond.Reason = platformv1alpha1.ReasonZoneRefusedReferences
-		cond.Message = fmt.Sprintf("used by %d service(s); refused %s: spec.allowedNamespaces does not select their namespaces", len(referenced), strings.Join(refused, ", "))
+		cond.Message = fmt.Sprintf("used by %d service(s); refused %s: spec.allowedNamespaces does not select their namespaces",
+			len(referenced), strings.Join(refused, ", "))
 	}
 	meta.SetStatusCondition(&st.Conditions, cond)
 	if equality.Semantic.DeepEqual(*st, zone.Status) {

@@ -148,8 +148,7 @@ func (r *PublicServiceReconciler) resolveIntent(ctx context.Context, s *scope) e
 func (r *PublicServiceReconciler) reconcileNetworkPolicy(ctx context.Context, s *scope) error {
 	res, err := r.applyChild(ctx, s, "NetworkPolicy", &networkingv1.NetworkPolicy{}, render.NetworkPolicy(r.input(s)))
 	if err != nil {
-		var conflict *conflictError
-		if errors.As(err, &conflict) {
+		if conflict, ok := errors.AsType[*conflictError](err); ok {
 			s.set(platformv1alpha1.ConditionNetworkIsolated, metav1.ConditionFalse, platformv1alpha1.ReasonNameConflict, conflict.Error())
 			s.blocked = "NetworkPolicy name conflict: no pods are created without the policy"
 			return nil
@@ -277,8 +276,7 @@ func (r *PublicServiceReconciler) applyChild(ctx context.Context, s *scope, kind
 	res, err := applyChild(ctx, r.Client, s.svc, kind, live, ac, r.key(s))
 	switch {
 	case err != nil:
-		var conflict *conflictError
-		if !errors.As(err, &conflict) {
+		if _, ok := errors.AsType[*conflictError](err); !ok {
 			r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ApplyFailed", "Apply", "%s: %v", kind, err)
 		}
 	case res == created:

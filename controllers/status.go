@@ -132,7 +132,8 @@ func policySummary(f intent.Resolved) string {
 		ingress++
 	}
 	egress := len(f.EgressServices) + len(f.EgressZones)
-	return fmt.Sprintf("NetworkPolicy applied: ingress from %d source(s), egress to %d destination(s) plus cluster DNS, everything else denied; enforcement depends on the cluster's network plugin", ingress, egress)
+	return fmt.Sprintf("NetworkPolicy applied: ingress from %d source(s), egress to %d destination(s) plus cluster DNS, "+
+		"everything else denied; enforcement depends on the cluster's network plugin", ingress, egress)
 }
 
 func truncate(s string, n int) string {

@@ -48,7 +48,7 @@ func (s *PublicService) Effective() PublicServiceSpec {
 	d := DefaultsFor(spec.Profile)
 
 	if spec.Port == nil {
-		spec.Port = ptr(DefaultPort)
+		spec.Port = new(DefaultPort)
 	}
 	if spec.HealthPath == "" {
 		spec.HealthPath = DefaultHealthPath
@@ -66,14 +66,14 @@ func (s *PublicService) Effective() PublicServiceSpec {
 		spec.Replicas = &Replicas{}
 	}
 	if spec.Replicas.Min == nil {
-		spec.Replicas.Min = ptr(d.MinReplicas)
+		spec.Replicas.Min = new(d.MinReplicas)
 	}
 	if spec.Replicas.Max == nil {
 		// CEL rejects min above the default max; max() only guards objects stored before the rule.
-		spec.Replicas.Max = ptr(max(d.MaxReplicas, *spec.Replicas.Min))
+		spec.Replicas.Max = new(max(d.MaxReplicas, *spec.Replicas.Min))
 	}
 	if spec.Replicas.TargetCPUUtilizationPercentage == nil {
-		spec.Replicas.TargetCPUUtilizationPercentage = ptr(DefaultTargetCPUUtilizationPercentage)
+		spec.Replicas.TargetCPUUtilizationPercentage = new(DefaultTargetCPUUtilizationPercentage)
 	}
 	spec.Resources = effectiveResources(spec.Resources, d)
 	for i := range spec.Consumes {
@@ -127,5 +127,3 @@ func effectiveResources(in *Resources, d ProfileDefaults) *Resources {
 func (s PublicServiceSpec) Autoscaled() bool {
 	return s.Replicas != nil && s.Replicas.Min != nil && s.Replicas.Max != nil && *s.Replicas.Max > *s.Replicas.Min
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -151,7 +151,7 @@ func Admits(svc *platformv1alpha1.PublicService, consumer types.NamespacedName) 
 
 // ConsumedKeys returns the "namespace/name" keys of the services svc consumes (for indexes).
 func ConsumedKeys(svc *platformv1alpha1.PublicService) []string {
-	var keys []string
+	keys := make([]string, 0, len(svc.Spec.Consumes))
 	for _, c := range svc.Spec.Consumes {
 		keys = append(keys, cmp.Or(c.Namespace, svc.Namespace)+"/"+c.Service)
 	}

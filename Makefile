@@ -1,0 +1,183 @@
+# Image URL to use all building/pushing image targets.
+IMG ?= smartcity-operator:dev
+
+# CONTAINER_TOOL defines the container tool used to build and push images (docker or podman).
+CONTAINER_TOOL ?= docker
+
+# Setting SHELL to bash allows bash commands to be executed by recipes.
+# Options are set to exit when a recipe line exits non-zero or a piped command fails.
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+## Location of the binaries this project builds or links (gitignored; starts empty in a fresh clone).
+LOCALBIN ?= $(CURDIR)/bin
+export LOCALBIN
+# The project's binaries (kubectl v1.37 in particular) come first for every recipe.
+export PATH := $(LOCALBIN):$(PATH)
+
+## Build tools are pinned in their own module and run through `go tool` (built once, then cached by Go).
+TOOLS_MOD ?= $(CURDIR)/hack/tools/go.mod
+GO_TOOL = go tool -modfile=$(TOOLS_MOD)
+CONTROLLER_GEN ?= $(GO_TOOL) controller-gen
+KUSTOMIZE ?= $(GO_TOOL) kustomize
+GOLANGCI_LINT ?= $(GO_TOOL) golangci-lint
+CRD_REF_DOCS ?= $(GO_TOOL) crd-ref-docs
+
+## kubectl v1.37.2, built from hack/k8s by hack/ensure-bins.sh (the machine's own may be too old).
+KUBECTL ?= $(LOCALBIN)/kubectl
+## Where envtest finds kube-apiserver, etcd and kubectl.
+ENVTEST_ASSETS ?= $(LOCALBIN)/k8s
+
+## Go packages per test kind; directories that do not exist yet are left out.
+UNIT_PKGS = $(foreach d,api internal cmd,$(if $(wildcard $(d)/),./$(d)/...))
+ENVTEST_PKGS = $(foreach d,controllers test/envtest,$(if $(wildcard $(d)/),./$(d)/...))
+## Packages whose tests define the -update flag that rewrites golden files.
+GOLDEN_PKGS = $(sort $(patsubst %/,./%,$(dir $(shell grep -rlE --include='*_test.go' 'flag\.Bool."update"' internal 2>/dev/null))))
+GO_TEST_FLAGS ?= -count=1
+
+.PHONY: all
+all: build
+
+##@ General
+
+# The help target prints out all targets with their descriptions organized beneath their categories.
+# The categories are represented by '##@' and the target descriptions by '##'.
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: ## Generate ClusterRole and CustomResourceDefinition objects (config/rbac/role.yaml, config/crd/bases).
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: ## Generate DeepCopy, DeepCopyInto and DeepCopyObject methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+
+.PHONY: docs
+docs: ## Generate the API reference docs/api.md from api/.
+	@mkdir -p docs
+	$(CRD_REF_DOCS) --source-path=./api --config=hack/crd-ref-docs.yaml --renderer=markdown \
+		--templates-dir=hack/crd-ref-docs --output-path=docs/api.md
+
+.PHONY: fmt
+fmt: ## Run go fmt against code.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet against code.
+	go vet ./...
+
+.PHONY: tidy
+tidy: ## Run go mod tidy for the operator and the tools modules.
+	go mod tidy
+	cd hack/tools && go mod tidy
+	cd hack/etcd && go mod tidy
+
+.PHONY: lint
+lint: ## Run golangci-lint.
+	$(GOLANGCI_LINT) run
+
+.PHONY: lint-fix
+lint-fix: ## Run golangci-lint and apply its fixes.
+	$(GOLANGCI_LINT) run --fix
+
+.PHONY: lint-config
+lint-config: ## Verify the golangci-lint configuration.
+	$(GOLANGCI_LINT) config verify
+
+.PHONY: verify
+verify: ## Fail if generated files, docs, formatting or go.mod are stale; then vet and lint.
+	hack/verify-generated.sh $(MAKE) manifests generate docs fmt tidy
+	$(MAKE) vet
+	$(MAKE) lint
+
+##@ Test
+
+.PHONY: test
+test: ## Run every test stage (verify, unit, envtest, ...) with times and a summary. What CI runs.
+	hack/test-stages.sh
+
+.PHONY: test-unit
+test-unit: ## Run the unit tests (api, internal, cmd).
+	@if [ -z "$(strip $(UNIT_PKGS))" ]; then echo "test-unit: no unit test packages yet"; exit 0; fi
+	go test $(GO_TEST_FLAGS) $(UNIT_PKGS)
+
+.PHONY: test-envtest
+test-envtest: envtest-bins ## Run the envtest suites (controllers, test/envtest) against a real kube-apiserver and etcd.
+	@if [ -z "$(strip $(ENVTEST_PKGS))" ]; then echo "test-envtest: no envtest packages yet"; exit 0; fi
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $(GO_TEST_FLAGS) $(ENVTEST_PKGS)
+
+.PHONY: golden
+golden: ## Rewrite the golden files of the render tests (go test -update).
+	@if [ -z "$(strip $(GOLDEN_PKGS))" ]; then echo "golden: no test in internal/ defines the -update flag yet"; exit 0; fi
+	go test $(GO_TEST_FLAGS) $(GOLDEN_PKGS) -update
+	@echo "golden: rewritten; review with 'git diff' before committing"
+
+##@ Build
+
+.PHONY: build
+build: manifests generate fmt vet ## Build the manager binary (bin/manager).
+	go build -o bin/manager ./main.go
+
+.PHONY: run
+run: manifests generate fmt vet ## Run the manager from your host against the cluster in ~/.kube/config.
+	go run ./main.go
+
+.PHONY: docker-build
+docker-build: ## Build the manager image (needs a container engine that can pull the base images).
+	CONTAINER_TOOL=$(CONTAINER_TOOL) hack/container-image.sh build $(IMG)
+
+.PHONY: docker-push
+docker-push: ## Push the manager image.
+	CONTAINER_TOOL=$(CONTAINER_TOOL) hack/container-image.sh push $(IMG)
+
+.PHONY: build-installer
+build-installer: manifests generate ## Generate dist/install.yaml: CRDs, RBAC and the Deployment for IMG.
+	@mkdir -p dist
+	hack/render-config.sh $(IMG) > dist/install.yaml
+	@echo "wrote dist/install.yaml (image $(IMG))"
+
+##@ Deployment
+
+ifndef ignore-not-found
+  ignore-not-found = false
+endif
+
+.PHONY: install
+install: manifests kubectl ## Install the CRDs into the cluster in ~/.kube/config.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: manifests kubectl ## Uninstall the CRDs: this deletes every PublicService and NetworkZone! Call with ignore-not-found=true to ignore missing objects.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: deploy
+deploy: manifests kubectl ## Deploy the operator (CRDs, RBAC, Deployment with image IMG) to the cluster in ~/.kube/config.
+	hack/render-config.sh $(IMG) | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: kubectl ## Remove the operator from the cluster, keeping the CRDs (and so every PublicService).
+	hack/render-config.sh $(IMG) --without-crds | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+	@echo "undeploy: the CRDs were kept, so PublicServices and NetworkZones survive. 'make uninstall' deletes them."
+
+##@ Dependencies
+
+.PHONY: kubectl
+kubectl: ## Build kubectl v1.37.2 into bin/ (cached outside the clone).
+	hack/ensure-bins.sh kubectl
+
+.PHONY: envtest-bins
+envtest-bins: ## Build kube-apiserver, etcd and kubectl into bin/k8s for envtest (KUBEBUILDER_ASSETS).
+	hack/ensure-bins.sh envtest
+
+.PHONY: cluster-bins
+cluster-bins: ## Build every binary of a local cluster (adds kube-controller-manager, kube-scheduler).
+	hack/ensure-bins.sh cluster
+
+.PHONY: tools
+tools: ## Build the pinned build tools (controller-gen, kustomize, golangci-lint, crd-ref-docs) into Go's cache.
+	@for t in controller-gen kustomize golangci-lint crd-ref-docs; do \
+		printf '%-14s %s\n' "$$t" "$$($(GO_TOOL) -n $$t)"; done
