@@ -17,7 +17,7 @@ const (
 
 // ProfileDefaults are the values a profile gives to the optional fields of a PublicService.
 // The CEL rules in publicservice_types.go repeat exposure, classification and replicas;
-// TestCELMatchesDefaults keeps them in step.
+// test/envtest/validation (profiles_test.go) keeps them in step.
 type ProfileDefaults struct {
 	Exposure       ExposureMode
 	Classification DataClassification

@@ -5,7 +5,7 @@ import (
 )
 
 // NetworkZoneSpec is a named network outside the cluster, owned by a network provider.
-// +kubebuilder:validation:XValidation:rule="!has(self.except) || self.except.all(e, self.cidrs.exists(c, cidr(c).containsCIDR(e)))",message="every except entry must lie inside one of cidrs",fieldPath=".except",reason=FieldValueInvalid
+// +kubebuilder:validation:XValidation:rule="!has(self.except) || self.except.all(e, !isCIDR(e) || self.cidrs.exists(c, isCIDR(c) && cidr(c).containsCIDR(e)))",message="every except entry must lie inside one of cidrs",fieldPath=".except",reason=FieldValueInvalid
 type NetworkZoneSpec struct {
 	// cidrs are the zone's address ranges, for example 10.20.0.0/16.
 	// +required

@@ -174,7 +174,7 @@ type SecretKeySelector struct {
 }
 
 // Resources are a container's requests and limits for cpu, memory and ephemeral-storage.
-// +kubebuilder:validation:XValidation:rule="!has(self.requests) || !has(self.limits) || self.requests.all(k, !(k in self.limits) || quantity(self.requests[k]).compareTo(quantity(self.limits[k])) <= 0)",message="resources.requests must not exceed resources.limits"
+// +kubebuilder:validation:XValidation:rule="!has(self.requests) || !has(self.limits) || self.requests.all(k, !(k in self.limits) || quantity(string(self.requests[k])).compareTo(quantity(string(self.limits[k]))) <= 0)",message="resources.requests must not exceed resources.limits"
 type Resources struct {
 	// requests are the guaranteed amounts, for example {cpu: 100m, memory: 128Mi}.
 	// +optional

@@ -1,0 +1,341 @@
+package validation
+
+import (
+	"fmt"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+)
+
+// Short names for the enum values used in the tables.
+const (
+	portal      = platformv1alpha1.ProfilePortal
+	idv         = platformv1alpha1.ProfileIdentityVerification
+	hospital    = platformv1alpha1.ProfileHospitalCheckIn
+	custom      = platformv1alpha1.ProfileCustom
+	internal    = platformv1alpha1.ExposureInternal
+	cityNetwork = platformv1alpha1.ExposureCityNetwork
+	public      = platformv1alpha1.ExposurePublic
+	restricted  = platformv1alpha1.ClassificationRestricted
+)
+
+// The CEL rules of PublicService, by the distinctive part of their messages.
+var (
+	idvNotPublic = celRule("spec.exposure",
+		"exposure.mode Public is not allowed for the IdentityVerification profile: use Internal or CityNetwork")
+	restrictedNotPublic = celRule("spec.exposure",
+		"exposure.mode Public is not allowed for Restricted data: lower dataClassification")
+	publicNeedsHostAndTLS = celRule("spec.exposure",
+		"Public exposure needs exposure.host and exposure.tls.secretName")
+	zoneNeedsCityNetwork = celRule("spec.allowFrom",
+		"allowFrom entries with a zone need exposure.mode CityNetwork")
+	cityNetworkNeedsZone = celRule("spec.allowFrom",
+		"exposure.mode CityNetwork needs at least one allowFrom entry with a zone")
+	replicasMinAboveMax = celRule("spec.replicas",
+		"replicas.min must not exceed replicas.max once profile defaults apply")
+	serviceNameNotDNS1035 = celRule("<nil>",
+		"metadata.name must be a DNS-1035 label of at most 63 characters")
+	consumesDuplicate   = celRule("spec.consumes", "consumes must not list the same service twice")
+	allowFromDuplicate  = celRule("spec.allowFrom", "allowFrom must not list the same service or zone twice")
+	egressToDuplicate   = celRule("spec.egressTo", "egressTo must not list the same zone twice")
+	envValueOrSecret    = celRule("spec.env[0]", "env entries set either value or secretKeyRef, not both")
+	requestsAboveLimits = celRule("spec.resources",
+		"resources.requests must not exceed resources.limits")
+	unknownRequest = celRule("spec.resources.requests",
+		"only cpu, memory and ephemeral-storage can be requested")
+	unknownLimit = celRule("spec.resources.limits",
+		"only cpu, memory and ephemeral-storage can be limited")
+	allowServiceOrZone = celRule("spec.allowFrom[0]",
+		"each allowFrom entry names exactly one of service or zone")
+	allowNamespaceNeedsService = celRule("spec.allowFrom[0]",
+		"allowFrom.namespace is only valid with allowFrom.service")
+)
+
+// celSkipped is what the API server adds when a schema error (a list too long, an unknown enum
+// value) stops it from running the CEL rules.
+var celSkipped = schema("<nil>", "some validation rules were not checked because the object was invalid")
+
+// schema builds a violation of an OpenAPI schema constraint (not CEL) on a field.
+func schema(field, message string) violation { return violation{field: field, message: message} }
+
+const (
+	atLeast1    = "should be greater than or equal to 1"
+	atMost65535 = "should be less than or equal to 65535"
+	duplicate   = "Duplicate value"
+	name63      = "a123456789-123456789-123456789-123456789-123456789-123456789-12"
+	name64      = name63 + "3"
+)
+
+var publicServiceCases = []validationCase{
+	// exposure.mode Public is never allowed for IdentityVerification.
+	accepted("IdentityVerification with its default exposure",
+		publicService(idv).obj(), idvNotPublic),
+	accepted("IdentityVerification with exposure CityNetwork and a zone",
+		publicService(idv).mode(cityNetwork).allowZone("kiosk-net").obj(), idvNotPublic),
+	rejected("IdentityVerification with exposure Public (data lowered to Internal)",
+		publicService(idv).mode(public).hostAndTLS().classification(platformv1alpha1.ClassificationInternal).obj(),
+		idvNotPublic),
+	rejected("IdentityVerification with exposure Public and its default Restricted data",
+		publicService(idv).mode(public).hostAndTLS().obj(), idvNotPublic, restrictedNotPublic),
+
+	// Restricted data is never Public.
+	accepted("Custom with exposure Public and Confidential data",
+		publicService(custom).mode(public).hostAndTLS().classification(platformv1alpha1.ClassificationConfidential).obj(),
+		restrictedNotPublic),
+	accepted("Custom with Restricted data and its default Internal exposure",
+		publicService(custom).classification(restricted).obj(), restrictedNotPublic),
+	rejected("Custom with exposure Public and Restricted data",
+		publicService(custom).mode(public).hostAndTLS().classification(restricted).obj(), restrictedNotPublic),
+	rejected("Portal (Public by default) with Restricted data",
+		publicService(portal).hostAndTLS().classification(restricted).obj(), restrictedNotPublic),
+
+	// Public exposure needs a host and TLS.
+	accepted("Portal with host and TLS", publicService(portal).hostAndTLS().obj(), publicNeedsHostAndTLS),
+	accepted("Custom with exposure Public, host and TLS",
+		publicService(custom).mode(public).hostAndTLS().obj(), publicNeedsHostAndTLS),
+	accepted("Portal with exposure Internal and no host or TLS",
+		publicService(portal).mode(internal).obj(), publicNeedsHostAndTLS),
+	rejected("Portal relying on its default exposure with no exposure block",
+		publicService(portal).obj(), publicNeedsHostAndTLS),
+	rejected("Portal with a host and no TLS", publicService(portal).host(testHost).obj(), publicNeedsHostAndTLS),
+	rejected("Portal with TLS and no host", publicService(portal).tls(testTLSSecret).obj(), publicNeedsHostAndTLS),
+	rejected("Custom with exposure Public and no host or TLS",
+		publicService(custom).mode(public).obj(), publicNeedsHostAndTLS),
+
+	// Zones in allowFrom need CityNetwork.
+	accepted("Custom with exposure CityNetwork and a zone",
+		publicService(custom).mode(cityNetwork).allowZone("kiosk-net").obj(), zoneNeedsCityNetwork),
+	accepted("HospitalCheckIn (CityNetwork by default) with a zone",
+		publicService(hospital).allowZone("hospital-lan").obj(), zoneNeedsCityNetwork),
+	rejected("Custom (Internal by default) with a zone",
+		publicService(custom).allowZone("kiosk-net").obj(), zoneNeedsCityNetwork),
+	rejected("Portal (Public by default) with a zone",
+		publicService(portal).hostAndTLS().allowZone("kiosk-net").obj(), zoneNeedsCityNetwork),
+	rejected("HospitalCheckIn with exposure Internal and a zone",
+		publicService(hospital).mode(internal).allowZone("hospital-lan").obj(), zoneNeedsCityNetwork),
+
+	// CityNetwork needs at least one zone.
+	accepted("HospitalCheckIn with a service and a zone",
+		publicService(hospital).allowService("reception", "").allowZone("hospital-lan").obj(), cityNetworkNeedsZone),
+	rejected("HospitalCheckIn with no allowFrom",
+		publicService(hospital).obj(), cityNetworkNeedsZone),
+	rejected("HospitalCheckIn with only a service in allowFrom",
+		publicService(hospital).allowService("reception", "").obj(), cityNetworkNeedsZone),
+	rejected("Custom with exposure CityNetwork and only a service in allowFrom",
+		publicService(custom).mode(cityNetwork).allowService("reception", "").obj(), cityNetworkNeedsZone),
+
+	// replicas.min <= replicas.max, after profile defaults.
+	accepted("Custom with min 2 and max 2", publicService(custom).minReplicas(2).maxReplicas(2).obj(),
+		replicasMinAboveMax),
+	accepted("Portal with min 3 and max 5", publicService(portal).hostAndTLS().minReplicas(3).maxReplicas(5).obj(),
+		replicasMinAboveMax),
+	accepted("Portal with min 10 (its default max) and no max",
+		publicService(portal).hostAndTLS().minReplicas(10).obj(), replicasMinAboveMax),
+	accepted("Portal with max 2 (its default min) and no min",
+		publicService(portal).hostAndTLS().maxReplicas(2).obj(), replicasMinAboveMax),
+	accepted("Custom with an empty replicas block", publicService(custom).emptyReplicas().obj(), replicasMinAboveMax),
+	rejected("Custom with min 5 and max 4", publicService(custom).minReplicas(5).maxReplicas(4).obj(),
+		replicasMinAboveMax),
+	rejected("Custom with min 2 and no max (default max 1)", publicService(custom).minReplicas(2).obj(),
+		replicasMinAboveMax),
+	rejected("Portal with max 1 and no min (default min 2)",
+		publicService(portal).hostAndTLS().maxReplicas(1).obj(), replicasMinAboveMax),
+	rejected("IdentityVerification with min 13 and no max (default max 12)",
+		publicService(idv).minReplicas(13).obj(), replicasMinAboveMax),
+
+	// metadata.name is a DNS-1035 label: it names the Service.
+	accepted("a 63-character name", publicService(custom).named(name63).obj(), serviceNameNotDNS1035),
+	accepted("a one-letter name", publicService(custom).named("a").obj(), serviceNameNotDNS1035),
+	rejected("a name starting with a digit", publicService(custom).named("1portal").obj(), serviceNameNotDNS1035),
+	rejected("a dotted name", publicService(custom).named("a.b").obj(), serviceNameNotDNS1035),
+	rejected("a 64-character name", publicService(custom).named(name64).obj(), serviceNameNotDNS1035),
+
+	// consumes lists each service once.
+	accepted("consumes of two services", publicService(custom).consumeService("vneid", "").
+		consumeService("portal", "").obj(), consumesDuplicate),
+	accepted("consumes of one service name in two namespaces", publicService(custom).
+		consumeService("vneid", "identity").consumeService("vneid", "identity-staging").obj(), consumesDuplicate),
+	rejected("consumes of the same service twice", publicService(custom).consumeService("vneid", "").
+		consumeService("vneid", "").obj(), consumesDuplicate),
+	rejected("consumes of the same service and namespace twice on different ports", publicService(custom).
+		consume(platformv1alpha1.ServiceReference{Service: "vneid", Namespace: "identity", Port: new(int32(80))},
+			platformv1alpha1.ServiceReference{Service: "vneid", Namespace: "identity", Port: new(int32(81))}).obj(),
+		consumesDuplicate),
+
+	// allowFrom lists each source once.
+	accepted("allowFrom of one service name in two namespaces", publicService(custom).
+		allowService("portal", "citizens").allowService("portal", "").obj(), allowFromDuplicate),
+	accepted("allowFrom of a zone and a service with the same name", publicService(hospital).
+		allowZone("reception").allowService("reception", "").obj(), allowFromDuplicate),
+	rejected("allowFrom of the same service twice", publicService(custom).
+		allowService("portal", "").allowService("portal", "").obj(), allowFromDuplicate),
+	rejected("allowFrom of the same service and namespace twice", publicService(custom).
+		allowService("portal", "citizens").allowService("portal", "citizens").obj(), allowFromDuplicate),
+	rejected("allowFrom of the same zone twice", publicService(hospital).
+		allowZone("hospital-lan").allowZone("hospital-lan").obj(), allowFromDuplicate),
+
+	// egressTo lists each zone once.
+	accepted("egressTo of two zones", publicService(custom).egress("population-db", 443).
+		egress("tax-db", 443).obj(), egressToDuplicate),
+	rejected("egressTo of the same zone twice with different ports", publicService(custom).
+		egress("population-db", 443).egress("population-db", 5432).obj(), egressToDuplicate),
+
+	// env entries: a value or a secret key, not both; names unique (listType=map).
+	accepted("env with a value", publicService(custom).envValue("LOG_LEVEL", "info").obj(), envValueOrSecret),
+	accepted("env with a secret key", publicService(custom).envSecret("DB_PASSWORD", "db", "password").obj(),
+		envValueOrSecret),
+	rejected("env with both a value and a secret key", publicService(custom).env(platformv1alpha1.EnvVar{
+		Name: "DB_PASSWORD", Value: "hunter2",
+		SecretKeyRef: &platformv1alpha1.SecretKeySelector{Name: "db", Key: "password"},
+	}).obj(), envValueOrSecret),
+	rejected("env with the same name twice", publicService(custom).envValue("LOG_LEVEL", "info").
+		envValue("LOG_LEVEL", "debug").obj(), schema("spec.env[1]", duplicate)),
+
+	// resources: requests <= limits; only cpu, memory and ephemeral-storage.
+	accepted("requests equal to limits, in different units", publicService(custom).
+		requests("cpu", "100m", "memory", "1Gi").limits("cpu", "0.1", "memory", "1024Mi").obj(), requestsAboveLimits),
+	accepted("a cpu request and only a memory limit", publicService(custom).
+		requests("cpu", "2").limits("memory", "64Mi").obj(), requestsAboveLimits),
+	rejected("a cpu request above the cpu limit", publicService(custom).
+		requests("cpu", "200m").limits("cpu", "100m").obj(), requestsAboveLimits),
+	rejected("a memory request above the memory limit", publicService(custom).
+		requests("memory", "2Gi").limits("memory", "1Gi").obj(), requestsAboveLimits),
+	accepted("requests of cpu, memory and ephemeral-storage", publicService(custom).
+		requests("cpu", "1", "memory", "1Gi", "ephemeral-storage", "1Gi").obj(), unknownRequest),
+	rejected("a GPU request", publicService(custom).requests("nvidia.com/gpu", "1").obj(), unknownRequest),
+	accepted("limits of cpu, memory and ephemeral-storage", publicService(custom).
+		limits("cpu", "1", "memory", "1Gi", "ephemeral-storage", "1Gi").obj(), unknownLimit),
+	accepted("integer quantities as YAML writes them (cpu: 1, limit cpu: 2)",
+		publicServiceWithResources(map[string]any{"cpu": int64(1)}, map[string]any{"cpu": int64(2)}), requestsAboveLimits),
+	rejected("an integer cpu request above a string cpu limit",
+		publicServiceWithResources(map[string]any{"cpu": int64(2)}, map[string]any{"cpu": "1"}), requestsAboveLimits),
+	rejected("a hugepages limit", publicService(custom).limits("hugepages-2Mi", "1Gi").obj(), unknownLimit),
+
+	// Each allowFrom entry is a service (with an optional namespace) or a zone.
+	accepted("an allowFrom service with a namespace", publicService(custom).
+		allowService("portal", "citizens").obj(), allowNamespaceNeedsService),
+	accepted("an allowFrom service", publicService(custom).allowService("portal", "").obj(), allowServiceOrZone),
+	accepted("an allowFrom zone", publicService(hospital).allowZone("hospital-lan").obj(), allowServiceOrZone),
+	rejected("an allowFrom entry with both a service and a zone", publicService(hospital).allow(
+		platformv1alpha1.AllowSource{Service: "portal", Zone: "hospital-lan"}).obj(), allowServiceOrZone),
+	rejected("an empty allowFrom entry", publicService(custom).allow(platformv1alpha1.AllowSource{}).obj(),
+		allowServiceOrZone),
+	rejected("an allowFrom zone with a namespace", publicService(hospital).allow(
+		platformv1alpha1.AllowSource{Zone: "hospital-lan", Namespace: "citizens"}).obj(), allowNamespaceNeedsService),
+	rejected("an allowFrom entry with only a namespace", publicService(custom).allow(
+		platformv1alpha1.AllowSource{Namespace: "citizens"}).obj(), allowServiceOrZone, allowNamespaceNeedsService),
+}
+
+// publicServiceSchemaCases probe the OpenAPI bounds (not CEL) of PublicService.
+var publicServiceSchemaCases = []validationCase{
+	accepted("port 1", publicService(custom).port(1).obj(), schema("spec.port", atLeast1)),
+	accepted("port 65535", publicService(custom).port(65535).obj(), schema("spec.port", atMost65535)),
+	rejected("port 0", publicService(custom).port(0).obj(), schema("spec.port", atLeast1)),
+	rejected("port 65536", publicService(custom).port(65536).obj(), schema("spec.port", atMost65535)),
+
+	accepted("egressTo ports 1 and 65535", publicService(custom).egress("population-db", 1, 65535).obj(),
+		schema("spec.egressTo[0].ports[0]", atLeast1)),
+	rejected("egressTo port 0", publicService(custom).egress("population-db", 0).obj(),
+		schema("spec.egressTo[0].ports[0]", atLeast1)),
+	rejected("egressTo port 65536", publicService(custom).egress("population-db", 443, 65536).obj(),
+		schema("spec.egressTo[0].ports[1]", atMost65535)),
+	rejected("egressTo with no ports", publicService(custom).egress("population-db").obj(),
+		schema("spec.egressTo[0].ports", "should have at least 1 items")),
+	rejected("egressTo with ports null", publicService(custom).egressNullPorts("population-db").obj(),
+		schema("spec.egressTo[0].ports", "Required value"), celSkipped),
+	rejected("egressTo with the same port twice", publicService(custom).egress("population-db", 443, 443).obj(),
+		schema("spec.egressTo[0].ports[1]", duplicate)),
+	rejected("consumes port 0", publicService(custom).consume(
+		platformv1alpha1.ServiceReference{Service: "vneid", Port: new(int32(0))}).obj(),
+		schema("spec.consumes[0].port", atLeast1)),
+
+	accepted("an image pinned by digest", publicService(custom).image(
+		"registry.hanoi.gov.vn/portal@sha256:"+strings.Repeat("ab", 32)).obj(), schema("spec.image", "should match")),
+	rejected("an empty image", publicService(custom).image("").obj(),
+		schema("spec.image", "should be at least 1 chars long")),
+	rejected("an image with a space", publicService(custom).image("nginx latest").obj(),
+		schema("spec.image", `should match '^\S+$'`)),
+	rejected("an image with a trailing newline", publicService(custom).image("nginx:1.27\n").obj(),
+		schema("spec.image", `should match '^\S+$'`)),
+
+	accepted("healthPath /", publicService(custom).healthPath("/").obj(), schema("spec.healthPath", "should match")),
+	accepted("healthPath /api/v1/health", publicService(custom).healthPath("/api/v1/health").obj(),
+		schema("spec.healthPath", "should match")),
+	rejected("healthPath not starting with /", publicService(custom).healthPath("healthz").obj(),
+		schema("spec.healthPath", "should match")),
+	rejected("healthPath with a query", publicService(custom).healthPath("/healthz?full=1").obj(),
+		schema("spec.healthPath", "should match")),
+
+	accepted("32 consumes", publicService(custom).consume(serviceRefs(32)...).obj(),
+		schema("spec.consumes", "must have at most 32 items")),
+	rejected("33 consumes", publicService(custom).consume(serviceRefs(33)...).obj(),
+		schema("spec.consumes", "Too many: 33: must have at most 32 items"), celSkipped),
+	rejected("33 allowFrom entries", publicService(custom).allow(allowSources(33)...).obj(),
+		schema("spec.allowFrom", "Too many: 33: must have at most 32 items"), celSkipped),
+	rejected("17 egressTo entries", publicService(custom).egressZones(17).obj(),
+		schema("spec.egressTo", "Too many: 17: must have at most 16 items"), celSkipped),
+
+	accepted("replicas min 1 and max 1000", publicService(custom).minReplicas(1).maxReplicas(1000).obj(),
+		schema("spec.replicas.min", atLeast1)),
+	rejected("replicas min 0", publicService(custom).minReplicas(0).obj(), schema("spec.replicas.min", atLeast1)),
+	rejected("replicas max 1001", publicService(custom).maxReplicas(1001).obj(),
+		schema("spec.replicas.max", "should be less than or equal to 1000")),
+	rejected("targetCPUUtilizationPercentage 101", publicService(custom).targetCPU(101).obj(),
+		schema("spec.replicas.targetCPUUtilizationPercentage", "should be less than or equal to 100")),
+
+	rejected("an upper-case host", publicService(portal).host("DichVuCong.Hanoi.gov.vn").tls(testTLSSecret).obj(),
+		schema("spec.exposure.host", "should match")),
+	rejected("an empty TLS secret name", publicService(portal).host(testHost).tls("").obj(),
+		schema("spec.exposure.tls.secretName", "should be at least 1 chars long")),
+	rejected("an unknown profile", publicService("Kiosk").obj(),
+		schema("spec.profile", `Unsupported value: "Kiosk": supported values: "Portal", "IdentityVerification"`),
+		celSkipped),
+	rejected("a consumed service name starting with a digit", publicService(custom).consumeService("1vneid", "").obj(),
+		schema("spec.consumes[0].service", "should match")),
+	rejected("an env name starting with a digit", publicService(custom).envValue("1VAR", "x").obj(),
+		schema("spec.env[0].name", "should match")),
+}
+
+// publicServiceWithResources is a Custom PublicService written as unstructured JSON, so quantities
+// can be integers as in YAML (the typed client always sends strings).
+func publicServiceWithResources(requests, limits map[string]any) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": platformv1alpha1.GroupVersion.String(),
+		"kind":       "PublicService",
+		"metadata":   map[string]any{"name": "svc", "namespace": testNamespace},
+		"spec": map[string]any{
+			"profile":   string(custom),
+			"image":     testImage,
+			"resources": map[string]any{"requests": requests, "limits": limits},
+		},
+	}}
+}
+
+func serviceRefs(n int) []platformv1alpha1.ServiceReference {
+	refs := make([]platformv1alpha1.ServiceReference, 0, n)
+	for i := range n {
+		refs = append(refs, platformv1alpha1.ServiceReference{Service: fmt.Sprintf("svc-%d", i)})
+	}
+	return refs
+}
+
+func allowSources(n int) []platformv1alpha1.AllowSource {
+	sources := make([]platformv1alpha1.AllowSource, 0, n)
+	for i := range n {
+		sources = append(sources, platformv1alpha1.AllowSource{Service: fmt.Sprintf("svc-%d", i)})
+	}
+	return sources
+}
+
+var _ = Describe("PublicService validation", func() {
+	DescribeTable("CEL rules", func(ctx SpecContext, c validationCase) {
+		expectCase(ctx, c)
+	}, entries(publicServiceCases))
+
+	DescribeTable("schema bounds", func(ctx SpecContext, c validationCase) {
+		expectCase(ctx, c)
+	}, entries(publicServiceSchemaCases))
+})
