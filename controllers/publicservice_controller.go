@@ -181,19 +181,22 @@ func (r *PublicServiceReconciler) reconcileDeployment(ctx context.Context, s *sc
 	}
 
 	err := r.Get(ctx, r.key(s), live)
+	justCreated := false
 	switch {
 	case apierrors.IsNotFound(err):
-		// Create at replicas.min, then hand replicas over below.
+		// Create at replicas.min, then hand replicas over below. live now holds the applied
+		// configuration, which carries no managedFields, so ownsField cannot tell.
 		if ok, err := r.applyOrBlock(ctx, s, "Deployment", live, render.Deployment(in, true)); !ok || err != nil {
 			return err
 		}
+		justCreated = true
 	case err != nil:
 		return fmt.Errorf("failed to get Deployment: %w", err)
 	case !metav1.IsControlledBy(live, s.svc):
 		_, err := r.applyOrBlock(ctx, s, "Deployment", live, render.Deployment(in, false)) // reports the conflict
 		return err
 	}
-	if ownsField(live, render.FieldManager, "spec", "replicas") {
+	if justCreated || ownsField(live, render.FieldManager, "spec", "replicas") {
 		// Keep the current count (at least replicas.min) while handing replicas to the HPA.
 		count := max(ptrValue(live.Spec.Replicas, 1), *s.spec.Replicas.Min)
 		if err := r.Apply(ctx, render.ReplicasHandoff(in, count),

@@ -37,7 +37,7 @@ var (
 	ctx         context.Context
 	cancel      context.CancelFunc
 	testEnv     *envtest.Environment
-	k8sClient   client.Client // direct client for assertions
+	k8sClient   client.WithWatch // direct client for assertions (and watches)
 	apiRequests *requestCounter
 	scheme      = runtime.NewScheme()
 )
@@ -69,7 +69,7 @@ var _ = BeforeSuite(func() {
 	cfg, err := testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
 
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	k8sClient, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
 	// The manager's requests go through a counting transport, so tests can prove that a

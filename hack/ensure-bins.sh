@@ -35,12 +35,14 @@ BINARIES=(
   "kube-scheduler|hack/k8s|k8s.io/kubernetes/cmd/kube-scheduler|${K8S_VERSION}|${K8S_LDFLAGS}|~1 min after kube-apiserver"
   "kubectl|hack/k8s|k8s.io/kubernetes/cmd/kubectl|${K8S_VERSION}|${K8S_LDFLAGS}|~1 min after kube-apiserver"
   "etcd|hack/etcd|go.etcd.io/etcd/server/v3|v3.7.3||~1 min"
+  "kwok|hack/kwok|sigs.k8s.io/kwok/cmd/kwok|v0.8.0||~3 min"
+  "kwokctl|hack/kwok|sigs.k8s.io/kwok/cmd/kwokctl|v0.8.0||~1 min after kwok"
 )
 
 # Names that expand to several binaries.
 declare -A GROUPS_=(
   [envtest]="kube-apiserver etcd kubectl"
-  [cluster]="kube-apiserver etcd kubectl kube-controller-manager kube-scheduler"
+  [cluster]="kube-apiserver etcd kubectl kube-controller-manager kube-scheduler kwok kwokctl"
 )
 
 # Binaries that controller-runtime's envtest looks for in KUBEBUILDER_ASSETS.

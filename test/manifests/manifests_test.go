@@ -123,7 +123,9 @@ func TestSampleCity(t *testing.T) {
 			t.Errorf("PublicService %s/%s: image %q is not the project's city-service with a pinned tag", s.Namespace, s.Name, s.Spec.Image)
 		}
 	}
-	for _, p := range []platformv1alpha1.Profile{platformv1alpha1.ProfilePortal, platformv1alpha1.ProfileIdentityVerification, platformv1alpha1.ProfileHospitalCheckIn} {
+	for _, p := range []platformv1alpha1.Profile{
+		platformv1alpha1.ProfilePortal, platformv1alpha1.ProfileIdentityVerification, platformv1alpha1.ProfileHospitalCheckIn,
+	} {
 		if !profiles[p] {
 			t.Errorf("the sample city has no %s service", p)
 		}
