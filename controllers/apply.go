@@ -8,6 +8,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/csaupgrade"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/smartcity-io/smartcity-operator/internal/render"
@@ -47,7 +52,19 @@ func applyChild(ctx context.Context, c client.Client, owner metav1.Object, kind 
 	if found && !metav1.IsControlledBy(live, owner) {
 		return unchanged, &conflictError{kind: kind, key: key}
 	}
-	if err := c.Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership); err != nil {
+	err := c.Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership)
+	if found && apierrors.IsInvalid(err) {
+		// An edit by hand (kubectl edit, an Update) can own list entries that the operator's
+		// apply cannot remove, such as a Service port whose number changed: the merged object is
+		// then invalid. Take over the editors' fields, so the apply prunes what they added, and
+		// try once more.
+		if reclaimed, rerr := reclaimFromEditors(ctx, c, live); rerr != nil {
+			return unchanged, rerr
+		} else if reclaimed {
+			err = c.Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership)
+		}
+	}
+	if err != nil {
 		return unchanged, fmt.Errorf("failed to apply %s %s: %w", kind, key, err)
 	}
 	switch rv := resourceVersionOf(ac); {
@@ -58,6 +75,34 @@ func applyChild(ctx context.Context, c client.Client, owner metav1.Object, kind 
 	default:
 		return unchanged, nil
 	}
+}
+
+// systemManagers are the Update managers whose fields the operator never takes over: the
+// control plane's controllers (Deployment revisions, HPA scale writes, endpoints).
+var systemManagers = sets.New("kube-controller-manager", "kube-scheduler", "kubelet", "kube-apiserver")
+
+// reclaimFromEditors moves the fields that non-system managers own through Update operations
+// into the operator's apply entry, with client-go's csaupgrade (the documented way to move
+// fields from Update to Apply ownership). It reports whether there was anything to move.
+func reclaimFromEditors(ctx context.Context, c client.Client, live client.Object) (bool, error) {
+	editors := sets.New[string]()
+	for _, mf := range live.GetManagedFields() {
+		if mf.Operation == metav1.ManagedFieldsOperationUpdate && mf.Subresource == "" && !systemManagers.Has(mf.Manager) {
+			editors.Insert(mf.Manager)
+		}
+	}
+	if editors.Len() == 0 {
+		return false, nil
+	}
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, editors, render.FieldManager)
+	if err != nil || patch == nil {
+		return false, err
+	}
+	if err := c.Patch(ctx, live, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+		return false, fmt.Errorf("failed to take over fields edited by %v: %w", sets.List(editors), err)
+	}
+	ctrl.LoggerFrom(ctx).Info("Took over fields edited by hand to repair drift", "object", klog.KObj(live), "editors", sets.List(editors))
+	return true, nil
 }
 
 // deleteChild deletes a child that the spec no longer asks for, if this owner controls it.

@@ -312,7 +312,7 @@ func ownersOf(obj client.Object, path ...string) []string {
 			continue
 		}
 		var node map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &node); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &node); err != nil {
 			continue
 		}
 		found := true

@@ -135,7 +135,7 @@ func (r *PublicServiceReconciler) resolveIntent(ctx context.Context, s *scope) e
 	status, reason, message := dependencies(s.flows)
 	s.set(platformv1alpha1.ConditionDependenciesSatisfied, status, reason, message)
 
-	before := sets(s.svc.Status.UnadmittedConsumers)
+	before := stringSet(s.svc.Status.UnadmittedConsumers)
 	for _, u := range s.flows.Unadmitted {
 		if !before[u.String()] {
 			r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ConsumerNotAdmitted", "Admit",
@@ -410,7 +410,7 @@ func gatherWorld(ctx context.Context, c client.Client, svc *platformv1alpha1.Pub
 	return w, nil
 }
 
-func sets(list []string) map[string]bool {
+func stringSet(list []string) map[string]bool {
 	m := make(map[string]bool, len(list))
 	for _, s := range list {
 		m[s] = true
