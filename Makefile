@@ -119,8 +119,17 @@ golden: ## Rewrite the golden files of the render tests (go test -update).
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager binary (bin/manager).
+build: manifests generate fmt vet ## Build the manager binary (bin/manager) and the kubectl plugin (bin/kubectl-city).
 	go build -o bin/manager ./main.go
+	go build -o bin/kubectl-city ./cmd/kubectl-city
+
+.PHONY: kubectl-city
+kubectl-city: ## Build the kubectl plugin bin/kubectl-city (audit, explain, render).
+	go build -o bin/kubectl-city ./cmd/kubectl-city
+
+.PHONY: audit
+audit: kubectl-city ## Audit the sample city offline: the connectivity matrix, exit 1 on violations.
+	bin/kubectl-city audit -f config/samples
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the cluster in ~/.kube/config.

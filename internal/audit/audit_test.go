@@ -1,0 +1,238 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// sampleCity is the reference city of the project.
+const sampleCity = "../../config/samples"
+
+// topology is a set of manifests audited offline, with what the audit must find.
+type topology struct {
+	name  string
+	paths []string
+	want  map[ViolationKind]int
+}
+
+// topologies are the reference city, and the city with each folder of testdata/topologies
+// applied on top (see its README).
+var topologies = []topology{
+	{name: "sample-city", paths: []string{sampleCity}, want: map[ViolationKind]int{}},
+	{name: "deny-all", want: map[ViolationKind]int{TooClosed: 1}},
+	{name: "foreign-allow-all", want: map[ViolationKind]int{TooOpen: 6}},
+	{name: "consumer-without-consent", want: map[ViolationKind]int{OneSided: 1}},
+	{name: "name-conflict", want: map[ViolationKind]int{TooClosed: 3}},
+	{name: "unisolated-workload", want: map[ViolationKind]int{Unisolated: 1}},
+}
+
+func (tp topology) files() []string {
+	if tp.paths != nil {
+		return tp.paths
+	}
+	return []string{sampleCity, filepath.Join("testdata", "topologies", tp.name)}
+}
+
+func auditTopology(t *testing.T, tp topology) *Report {
+	t.Helper()
+	r, err := AuditFiles(tp.files(), false, Options{})
+	if err != nil {
+		t.Fatalf("AuditFiles(%v): %v", tp.files(), err)
+	}
+	return r
+}
+
+// golden compares got with testdata/golden/name, or rewrites the file with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run `make golden` to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs from the golden file (-want +got); run `make golden` if the change is intended:\n%s", path, diff)
+	}
+}
+
+var goldenFormats = map[Format]string{FormatTable: "txt", FormatJSON: "json", FormatMarkdown: "md", FormatMermaid: "mmd", FormatDOT: "dot"}
+
+func TestGolden(t *testing.T) {
+	for _, tp := range topologies {
+		t.Run(tp.name, func(t *testing.T) {
+			r := auditTopology(t, tp)
+			for f, ext := range goldenFormats {
+				var buf bytes.Buffer
+				if err := Write(&buf, r, f); err != nil {
+					t.Fatalf("Write(%s): %v", f, err)
+				}
+				golden(t, tp.name+"."+ext, buf.Bytes())
+			}
+		})
+	}
+}
+
+func TestViolations(t *testing.T) {
+	for _, tp := range topologies {
+		t.Run(tp.name, func(t *testing.T) {
+			r := auditTopology(t, tp)
+			if diff := cmp.Diff(tp.want, r.Counts()); diff != "" {
+				t.Errorf("violation counts (-want +got):\n%s\nviolations: %+v", diff, r.Violations)
+			}
+			if got, want := r.Clean(), len(tp.want) == 0; got != want {
+				t.Errorf("Clean() = %t, want %t", got, want)
+			}
+			for _, s := range r.Services {
+				var related bool
+				for _, v := range r.Violations {
+					related = related || ((v.From == s.Service || v.To == s.Service) && (v.Kind == TooOpen || v.Kind == TooClosed))
+				}
+				if s.Verified == related {
+					t.Errorf("%s: Verified = %t, but TooOpen/TooClosed violations about it: %t", s.Service, s.Verified, related)
+				}
+			}
+		})
+	}
+}
+
+// TestSampleCityIsVerified spells out the reference city's intent: every declared flow is
+// allowed and nothing else.
+func TestSampleCityIsVerified(t *testing.T) {
+	r := auditTopology(t, topologies[0])
+	want := map[string]string{
+		"city-health/checkin -> city-identity/vneid": "TCP 8080",
+		"city-health/checkin -> {dns}":               "TCP 53, UDP 53",
+		"city-identity/vneid -> zone/population-db":  "TCP 443",
+		"city-identity/vneid -> {dns}":               "TCP 53, UDP 53",
+		"city-portal/portal -> city-identity/vneid":  "TCP 8080",
+		"city-portal/portal -> {dns}":                "TCP 53, UDP 53",
+		"zone/hospital-lan -> city-health/checkin":   "TCP 8080",
+		"{gateway} -> city-portal/portal":            "TCP 8080",
+	}
+	got := map[string]string{}
+	for _, f := range r.Flows {
+		if f.Allowed.String() != f.Declared.String() || !f.Partly.Empty() {
+			t.Errorf("%s -> %s: allowed %s (partly %s), declared %s", f.From, f.To, f.Allowed, f.Partly, f.Declared)
+		}
+		got[f.From+" -> "+f.To] = f.Allowed.String()
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("flows (-want +got):\n%s", diff)
+	}
+	for _, s := range r.Services {
+		if !s.Verified || s.Message() != "Effective ingress and egress equal the declared intent" {
+			t.Errorf("%s: Verified %t, %q", s.Service, s.Verified, s.Message())
+		}
+	}
+}
+
+func TestServiceSummaryMessage(t *testing.T) {
+	r := auditTopology(t, topologies[4]) // name-conflict
+	s, ok := r.Service("city-identity", "vneid")
+	if !ok {
+		t.Fatal("no summary for city-identity/vneid")
+	}
+	want := "missing ingress: city-health/checkin TCP 8080; missing egress: zone/population-db TCP 443; {dns} TCP 53, UDP 53"
+	if s.Verified || s.Message() != want {
+		t.Errorf("Verified %t, Message() = %q, want %q", s.Verified, s.Message(), want)
+	}
+}
+
+func TestReportJSONRoundTrip(t *testing.T) {
+	r := auditTopology(t, topologies[2]) // foreign-allow-all
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(r, &back); diff != "" {
+		t.Errorf("report after a JSON round trip (-before +after):\n%s", diff)
+	}
+}
+
+// TestDeterministic audits the same files read in another order: later files win, so the
+// reference city is given twice to keep the same objects.
+func TestDeterministic(t *testing.T) {
+	a := auditTopology(t, topologies[2])
+	files, err := filepath.Glob(filepath.Join(sampleCity, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reversed := []string{filepath.Join("testdata", "topologies", "foreign-allow-all")}
+	for _, f := range slices.Backward(files) {
+		reversed = append([]string{f}, reversed...)
+	}
+	b, err := AuditFiles(reversed, false, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Source = a.Source
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("same objects, different order (-a +b):\n%s", diff)
+	}
+}
+
+func TestReadFilesErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: Namespace\nmetadata: [not, a, map]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, paths := range [][]string{nil, {filepath.Join(dir, "missing.yaml")}, {bad}} {
+		_, err := ReadFiles(paths, false, nil)
+		if _, ok := errors.AsType[*InputError](err); !ok {
+			t.Errorf("ReadFiles(%v) = %v, want an InputError", paths, err)
+		}
+	}
+}
+
+func TestReadFilesStdinListsAndRecursion(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	list := `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"}}]}`
+	if err := os.WriteFile(filepath.Join(sub, "list.json"), []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a manifest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadFiles([]string{dir}, false, nil)
+	if err != nil || len(m.Namespaces) != 0 {
+		t.Errorf("without recursion: %v namespaces, err %v; want none", len(m.Namespaces), err)
+	}
+	m, err = ReadFiles([]string{dir}, true, nil)
+	if err != nil || len(m.Namespaces) != 1 || m.Namespaces[0].Name != "a" {
+		t.Errorf("with recursion: %+v, err %v; want namespace a", m.Namespaces, err)
+	}
+	stdin := strings.NewReader("---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n---\n")
+	m, err = ReadFiles([]string{"-"}, false, stdin)
+	if err != nil || len(m.Pods) != 1 || m.Pods[0].Namespace != "default" {
+		t.Errorf("from stdin: %+v, err %v; want pod default/p", m.Pods, err)
+	}
+}

@@ -1,0 +1,440 @@
+package audit
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/np-guard/models/pkg/netset"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// Explanation says whether one connection is allowed, and which NetworkPolicies decide.
+type Explanation struct {
+	From Peer `json:"from"`
+	To   Peer `json:"to"`
+	// Port is the connection explained (one protocol and port).
+	Port Ports `json:"port"`
+	// Allowed is true when the connection is allowed (for a zone or address range: from or to
+	// every one of its addresses).
+	Allowed bool `json:"allowed"`
+	// Checks hold one answer per group of addresses that the policies treat alike (one check
+	// when neither side is an address range).
+	Checks []Check `json:"checks"`
+	// Declared are the connections the PublicServices declare from From to To (after consent).
+	Declared Ports `json:"declared"`
+	// Violations are the audit's violations about this pair of peers.
+	Violations []Violation `json:"violations"`
+	// Notes are remarks (for example a disagreement between the per-policy evaluation and
+	// netpol-analyzer's overall verdict, which would point at policy kinds the audit does not
+	// read, such as AdminNetworkPolicies).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Check is the answer for one group of addresses (or for two in-cluster peers).
+type Check struct {
+	// Addresses are the source (or destination) addresses this check holds for; empty when
+	// both peers are in the cluster.
+	Addresses []string `json:"addresses,omitempty"`
+	Allowed   bool     `json:"allowed"`
+	// Egress is the source side, Ingress the destination side.
+	Egress  Direction `json:"egress"`
+	Ingress Direction `json:"ingress"`
+}
+
+// Direction is what the policies of one side say.
+type Direction struct {
+	// Workload whose pods' policies decide this direction; empty outside the cluster.
+	Workload string `json:"workload,omitempty"`
+	Allowed  bool   `json:"allowed"`
+	// SelectedBy are the NetworkPolicies ("namespace/name") that select the pods for this
+	// direction, which isolates them; AllowedBy are those of them whose rules allow the
+	// connection.
+	SelectedBy []string `json:"selectedBy"`
+	AllowedBy  []string `json:"allowedBy"`
+	// Reason says it in a sentence.
+	Reason string `json:"reason"`
+}
+
+// Explain says whether the connection from one peer to another on a port is allowed and which
+// NetworkPolicies decide, for a Model (rendered, for files). from and to are peer IDs as in
+// reports ("namespace/service", "zone/<name>", "namespace/name[Kind]", {gateway}, {dns},
+// {any-pod}, {external}), "namespace/name" of any workload, or an IPv4 address or CIDR.
+// A zero port means the declared port of the pair, else the destination's port.
+//
+// Each side is evaluated policy by policy: the policies that select the pods for that
+// direction are found by their pod selector and policy types, and each one, alone in a
+// netpol-analyzer policy engine with only that direction, says whether its rules allow the
+// connection. The result is checked against netpol-analyzer's verdict for all policies
+// together.
+func Explain(m *Model, opts Options, from, to string, port PortRange) (*Explanation, error) {
+	a, err := newAnalysis(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.report()
+	if err != nil {
+		return nil, err
+	}
+	src, err := a.resolvePeer(from)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := a.resolvePeer(to)
+	if err != nil {
+		return nil, err
+	}
+	if src.workload == nil && dst.workload == nil {
+		return nil, inputErrorf("%s and %s are both outside the cluster: NetworkPolicies only apply to pods", from, to)
+	}
+	if src.ID == dst.ID {
+		return nil, inputErrorf("%s and %s are the same peer", from, to)
+	}
+	declared := a.declared[[2]string{src.ID, dst.ID}]
+	if port.Protocol == "" {
+		port.Protocol = corev1.ProtocolTCP
+	}
+	if port.From == 0 {
+		p, ok := defaultPort(declared, dst)
+		if !ok {
+			return nil, inputErrorf("no port is declared from %s to %s: give one with --port", src.ID, dst.ID)
+		}
+		port = p
+	}
+	port.To = port.From
+	x := &Explanation{From: src.Peer, To: dst.Peer, Port: Ports{port}, Declared: declared, Violations: []Violation{}}
+	for _, v := range r.Violations {
+		if v.From == src.ID && v.To == dst.ID {
+			x.Violations = append(x.Violations, v)
+		}
+	}
+	if err := a.explainChecks(x, src, dst, port); err != nil {
+		return nil, err
+	}
+	x.Allowed = len(x.Checks) > 0
+	for _, c := range x.Checks {
+		x.Allowed = x.Allowed && c.Allowed
+	}
+	return x, nil
+}
+
+// defaultPort is the first declared port of the pair, else the destination's port.
+func defaultPort(declared Ports, dst *node) (PortRange, bool) {
+	if len(declared) > 0 {
+		return PortRange{Protocol: declared[0].Protocol, From: declared[0].From, To: declared[0].From}, true
+	}
+	if dst.service != nil {
+		return PortRange{Protocol: corev1.ProtocolTCP, From: *dst.service.spec.Port, To: *dst.service.spec.Port}, true
+	}
+	if dst.workload != nil {
+		for _, p := range dst.workload.Ports {
+			if p.ContainerPort > 0 {
+				proto := p.Protocol
+				if proto == "" {
+					proto = corev1.ProtocolTCP
+				}
+				return PortRange{Protocol: proto, From: p.ContainerPort, To: p.ContainerPort}, true
+			}
+		}
+	}
+	return PortRange{}, false
+}
+
+// resolvePeer finds the node a name means, or makes one for an address.
+func (a *analysis) resolvePeer(name string) (*node, error) {
+	if n, ok := a.byID[name]; ok {
+		return n, nil
+	}
+	for _, alias := range []string{"{" + name + "}", ZonePrefix + name} {
+		if n, ok := a.byID[alias]; ok && !strings.Contains(name, "/") {
+			return n, nil
+		}
+	}
+	if ns, wl, ok := strings.Cut(name, "/"); ok && ns != "zone" {
+		var matches []*node
+		for _, n := range a.nodes {
+			if n.workload != nil && n.workload.Namespace == ns && n.workload.Name == wl {
+				matches = append(matches, n)
+			}
+		}
+		switch len(matches) {
+		case 1:
+			return matches[0], nil
+		case 0:
+		default:
+			ids := make([]string, 0, len(matches))
+			for _, n := range matches {
+				ids = append(ids, n.ID)
+			}
+			return nil, inputErrorf("%s names several workloads: %s", name, strings.Join(ids, ", "))
+		}
+	}
+	if block, err := addressBlock(name); err == nil {
+		desc := "address " + name
+		var zones []string
+		for _, n := range a.nodes {
+			if n.Kind == PeerZone && block.Overlap(n.block) {
+				zones = append(zones, n.ID)
+			}
+		}
+		if len(zones) > 0 {
+			desc += " (in " + strings.Join(zones, ", ") + ")"
+		}
+		return &node{Peer: Peer{ID: name, Kind: PeerExternal, Addresses: block.ToCidrList(), Description: desc}, block: block}, nil
+	}
+	return nil, inputErrorf("%q is not a service, workload, zone or IPv4 address of the audit: use namespace/service, "+
+		"namespace/workload, zone/<name>, an IPv4 address or CIDR, or one of %s, %s, %s, %s", name, GatewayID, DNSID, AnyPodID, ExternalID)
+}
+
+// addressBlock parses an IPv4 address or CIDR.
+func addressBlock(s string) (*netset.IPBlock, error) {
+	if p, err := netip.ParsePrefix(s); err == nil && p.Addr().Is4() {
+		return netset.IPBlockFromCidr(p.Masked().String())
+	}
+	if addr, err := netip.ParseAddr(s); err == nil && addr.Is4() {
+		return netset.IPBlockFromIPAddress(addr.String())
+	}
+	return nil, fmt.Errorf("%q is not an IPv4 address or CIDR", s)
+}
+
+// explainChecks evaluates the connection for each group of addresses that the policies treat
+// alike, and merges groups with the same answer.
+func (a *analysis) explainChecks(x *Explanation, src, dst *node, port PortRange) error {
+	want := Ports{port}
+	type part struct {
+		peer  ipBlock
+		check Check
+	}
+	var parts []part
+	switch {
+	case src.workload != nil && dst.workload != nil:
+		c, err := a.check(src, dst, ipBlock{}, want)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, part{check: c})
+	default:
+		addrs, ingress := src.block, true
+		if dst.block != nil {
+			addrs, ingress = dst.block, false
+		}
+		for _, b := range a.engine.blocksIn(addrs, ingress) {
+			c, err := a.check(src, dst, b, want)
+			if err != nil {
+				return err
+			}
+			parts = append(parts, part{peer: b, check: c})
+		}
+	}
+	var blocks []*netset.IPBlock // the addresses of each check so far
+	for _, p := range parts {
+		merged := false
+		for i := range x.Checks {
+			c := &x.Checks[i]
+			if c.Allowed == p.check.Allowed && slices.Equal(c.Egress.AllowedBy, p.check.Egress.AllowedBy) &&
+				slices.Equal(c.Ingress.AllowedBy, p.check.Ingress.AllowedBy) && c.Egress.Reason == p.check.Egress.Reason &&
+				c.Ingress.Reason == p.check.Ingress.Reason {
+				blocks[i] = blocks[i].Union(p.peer.block)
+				c.Addresses = blocks[i].ListToPrint()
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			if p.peer.block != nil {
+				p.check.Addresses = p.peer.block.ListToPrint()
+			}
+			x.Checks = append(x.Checks, p.check)
+			blocks = append(blocks, p.peer.block)
+		}
+	}
+	for _, p := range parts {
+		// netpol-analyzer's verdict with every policy at once must agree with the per-policy one.
+		var full Ports
+		var err error
+		switch {
+		case p.peer.peer == nil:
+			full, err = a.engine.workloadConns(*src.workload, *dst.workload)
+		case src.block != nil:
+			full, err = a.engine.conns(p.peer.peer, a.engine.peers[dst.workload.ID()])
+		default:
+			full, err = a.engine.conns(a.engine.peers[src.workload.ID()], p.peer.peer)
+		}
+		if err != nil {
+			return err
+		}
+		if full.Contains(want) != p.check.Allowed {
+			x.Notes = append(x.Notes, fmt.Sprintf("netpol-analyzer's verdict for all policies together (%t) differs from the per-policy evaluation (%t)%s",
+				full.Contains(want), p.check.Allowed, addressesSuffix(p.peer)))
+		}
+	}
+	return nil
+}
+
+func addressesSuffix(b ipBlock) string {
+	if b.block == nil {
+		return ""
+	}
+	return " for " + strings.Join(b.block.ToCidrList(), ", ")
+}
+
+// check evaluates one connection side by side. addrs is the address block of the side outside
+// the cluster, if any.
+func (a *analysis) check(src, dst *node, addrs ipBlock, want Ports) (Check, error) {
+	var c Check
+	var err error
+	c.Egress, err = a.direction(src, dst, addrs, want, networkingv1.PolicyTypeEgress)
+	if err != nil {
+		return c, err
+	}
+	c.Ingress, err = a.direction(src, dst, addrs, want, networkingv1.PolicyTypeIngress)
+	if err != nil {
+		return c, err
+	}
+	c.Allowed = c.Egress.Allowed && c.Ingress.Allowed
+	return c, nil
+}
+
+// direction evaluates the policies of one side: the source's for egress, the destination's for
+// ingress.
+func (a *analysis) direction(src, dst *node, addrs ipBlock, want Ports, dir networkingv1.PolicyType) (Direction, error) {
+	side := dst
+	verb := "reach"
+	if dir == networkingv1.PolicyTypeEgress {
+		side, verb = src, "leave"
+	}
+	d := Direction{SelectedBy: []string{}, AllowedBy: []string{}}
+	if side.workload == nil {
+		d.Allowed = true
+		d.Reason = "outside the cluster: no NetworkPolicy applies"
+		return d, nil
+	}
+	d.Workload = side.workload.ID()
+	if side.Virtual && side.Kind != PeerService {
+		d.Workload = side.ID
+	}
+	for i := range a.model.NetworkPolicies {
+		np := &a.model.NetworkPolicies[i]
+		if !selects(np, *side.workload, dir) {
+			continue
+		}
+		name := np.Namespace + "/" + np.Name
+		d.SelectedBy = append(d.SelectedBy, name)
+		allowed, err := a.policyAllows(np, dir, src, dst, addrs, want)
+		if err != nil {
+			return d, err
+		}
+		if allowed {
+			d.AllowedBy = append(d.AllowedBy, name)
+		}
+	}
+	switch {
+	case len(d.SelectedBy) == 0:
+		d.Allowed = true
+		d.Reason = fmt.Sprintf("no NetworkPolicy selects %s for %s, so it is not isolated: everything may %s it", d.Workload, strings.ToLower(string(dir)), verb)
+	case len(d.AllowedBy) > 0:
+		d.Allowed = true
+		d.Reason = "allowed by NetworkPolicy " + strings.Join(d.AllowedBy, ", ")
+	default:
+		d.Reason = fmt.Sprintf("denied: NetworkPolicy %s isolates %s for %s and none of its rules allows this connection",
+			d.SelectedBy[0], d.Workload, strings.ToLower(string(dir)))
+		if len(d.SelectedBy) > 1 {
+			d.Reason = fmt.Sprintf("denied: NetworkPolicies %s isolate %s for %s and none of their rules allows this connection",
+				strings.Join(d.SelectedBy, ", "), d.Workload, strings.ToLower(string(dir)))
+		}
+	}
+	return d, nil
+}
+
+// policyAllows asks netpol-analyzer what one policy alone says about one direction of the
+// connection: in a policy engine holding only the policy restricted to that direction (and the
+// two workloads), the other direction is open, so the answer is the policy's.
+func (a *analysis) policyAllows(np *networkingv1.NetworkPolicy, dir networkingv1.PolicyType, src, dst *node, addrs ipBlock, want Ports) (bool, error) {
+	var workloads []Workload
+	for _, n := range []*node{src, dst} {
+		if n.workload != nil {
+			workloads = append(workloads, *n.workload)
+		}
+	}
+	e, err := newEngine(a.nsLabels, []networkingv1.NetworkPolicy{*directional(np, dir)}, workloads)
+	if err != nil {
+		return false, err
+	}
+	var ps Ports
+	switch {
+	case src.workload != nil && dst.workload != nil:
+		ps, err = e.workloadConns(*src.workload, *dst.workload)
+	case src.workload == nil:
+		// The address block comes from the engine with every policy: it lies inside or outside
+		// each ipBlock of each policy, so one answer holds for all its addresses.
+		ps, err = e.conns(addrs.peer, e.peers[dst.workload.ID()])
+	default:
+		ps, err = e.conns(e.peers[src.workload.ID()], addrs.peer)
+	}
+	if err != nil {
+		return false, err
+	}
+	return ps.Contains(want), nil
+}
+
+// WriteExplanation writes an explanation as text, for people.
+func WriteExplanation(out io.Writer, x *Explanation) error {
+	var b strings.Builder
+	w := &b
+	verdict := "DENIED"
+	if x.Allowed {
+		verdict = "ALLOWED"
+	}
+	fmt.Fprintf(w, "%s: %s -> %s on %s\n\n", verdict, x.From.ID, x.To.ID, x.Port)
+	fmt.Fprintf(w, "From:     %s\n", peerLine(x.From))
+	fmt.Fprintf(w, "To:       %s\n", peerLine(x.To))
+	if x.Declared.Empty() {
+		fmt.Fprintf(w, "Declared: nothing (no PublicService declares a flow from %s to %s)\n", x.From.ID, x.To.ID)
+	} else {
+		fmt.Fprintf(w, "Declared: %s\n", x.Declared)
+	}
+	for _, c := range x.Checks {
+		b.WriteString("\n")
+		if len(c.Addresses) > 0 {
+			v := "denied"
+			if c.Allowed {
+				v = "allowed"
+			}
+			fmt.Fprintf(w, "Addresses %s: %s\n", strings.Join(c.Addresses, ", "), v)
+		}
+		fmt.Fprintf(w, "  Egress  (%s): %s\n", sideName(c.Egress, x.From), c.Egress.Reason)
+		fmt.Fprintf(w, "  Ingress (%s): %s\n", sideName(c.Ingress, x.To), c.Ingress.Reason)
+	}
+	if len(x.Violations) > 0 {
+		fmt.Fprintf(w, "\nViolations:\n")
+		for _, v := range x.Violations {
+			fmt.Fprintf(w, "  %s: %s\n", v.Kind, v.Message)
+		}
+	}
+	for _, n := range x.Notes {
+		fmt.Fprintf(w, "\nNote: %s\n", n)
+	}
+	_, err := io.WriteString(out, b.String())
+	return err
+}
+
+func peerLine(p Peer) string {
+	s := p.ID
+	if p.Workload != "" && p.Workload != p.ID {
+		s += " (pods of " + p.Workload + ")"
+	}
+	if p.Description != "" {
+		s += ": " + p.Description
+	}
+	return s
+}
+
+func sideName(d Direction, p Peer) string {
+	if d.Workload != "" {
+		return d.Workload
+	}
+	return p.ID
+}
