@@ -50,6 +50,7 @@ type flags struct {
 	dnsNamespace, dnsLabels string
 	zoneServiceType         string
 	clusterDomain           string
+	verifyConnectivity      bool
 }
 
 func main() {
@@ -77,6 +78,8 @@ func main() {
 	flag.StringVar(&f.zoneServiceType, "zone-service-type", string(corev1.ServiceTypeLoadBalancer),
 		"Service type of CityNetwork services: LoadBalancer, or NodePort where no load balancer exists.")
 	flag.StringVar(&f.clusterDomain, "cluster-domain", "cluster.local", "The cluster's DNS domain, for status.endpoint.")
+	flag.BoolVar(&f.verifyConnectivity, "verify-connectivity", true,
+		"Audit each service's effective connectivity against its intent (the ConnectivityVerified condition).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -133,6 +136,8 @@ func run(ctx context.Context, f flags) error {
 		Recorder:      mgr.GetEventRecorder("smartcity-operator"),
 		Options:       renderOpts,
 		ClusterDomain: f.clusterDomain,
+
+		SkipConnectivityVerification: !f.verifyConnectivity,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up PublicService controller: %w", err)
 	}

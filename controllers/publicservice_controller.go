@@ -34,6 +34,10 @@ type PublicServiceReconciler struct {
 	Options  render.Options
 	// ClusterDomain is the cluster's DNS domain, for status.endpoint. Defaults to cluster.local.
 	ClusterDomain string
+	// SkipConnectivityVerification turns the ConnectivityVerified audit off.
+	SkipConnectivityVerification bool
+
+	violations violationStore
 }
 
 // scope is the state of one reconcile, passed from step to step.
@@ -114,6 +118,7 @@ func (r *PublicServiceReconciler) steps() []step {
 		{"disruption budget", r.reconcileDisruptionBudget},
 		{"exposure", r.reconcileExposure},
 		{"availability", r.observeAvailability},
+		{"connectivity verification", r.verifyConnectivity},
 	}
 }
 

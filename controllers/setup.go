@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -55,10 +57,14 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 // SetupWithManager registers the reconciler: it owns the children, and watches the services
 // and zones that change a service's flows, and its pods for failure reasons.
 func (r *PublicServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := metrics.Registry.Register(&cityCollector{reader: mgr.GetClient(), violations: &r.violations}); err != nil {
+		return fmt.Errorf("failed to register metrics: %w", err)
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1alpha1.PublicService{}).
 		Named("publicservice").
 		Owns(&networkingv1.NetworkPolicy{}).
+		Watches(&networkingv1.NetworkPolicy{}, handler.EnqueueRequestsFromMapFunc(r.servicesNearPolicy)).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
@@ -102,6 +108,23 @@ func (r *PublicServiceReconciler) relatedServices(ctx context.Context, o client.
 // servicesUsingZone maps a changed zone to the services that reference it.
 func (r *PublicServiceReconciler) servicesUsingZone(ctx context.Context, o client.Object) []reconcile.Request {
 	return listRequests(ctx, r.Client, client.MatchingFields{indexZones: o.GetName()})
+}
+
+// servicesNearPolicy maps any NetworkPolicy (foreign ones too) to the services of its
+// namespace and the services related to them, whose verified connectivity it may change.
+func (r *PublicServiceReconciler) servicesNearPolicy(ctx context.Context, o client.Object) []reconcile.Request {
+	if r.SkipConnectivityVerification {
+		return nil
+	}
+	local := listRequests(ctx, r.Client, client.InNamespace(o.GetNamespace()))
+	out := slices.Clone(local)
+	for _, req := range local {
+		svc := &platformv1alpha1.PublicService{}
+		if err := r.Get(ctx, req.NamespacedName, svc); err == nil {
+			out = append(out, r.relatedServices(ctx, svc)...)
+		}
+	}
+	return out
 }
 
 // servicesInNamespace maps a namespace whose labels changed to its services (zone consent).

@@ -100,7 +100,7 @@ var _ = Describe("Status", func() {
 		Eventually(func(g Gomega) {
 			svc := getService(ns, "forms")
 			g.Expect(svc.Status.ObservedGeneration).To(Equal(int64(2)))
-			g.Expect(svc.Status.Conditions).To(HaveLen(4))
+			g.Expect(svc.Status.Conditions).To(HaveLen(5)) // the four of Ready, and ConnectivityVerified
 			g.Expect(svc.Status.Conditions).To(HaveEach(HaveField("ObservedGeneration", int64(2))))
 		}, timeout, interval).Should(Succeed())
 	})

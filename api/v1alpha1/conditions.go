@@ -12,6 +12,10 @@ const (
 	// ConditionDependenciesSatisfied is True when every consumed service exists and admits this
 	// one, and every referenced zone exists and admits this namespace.
 	ConditionDependenciesSatisfied = "DependenciesSatisfied"
+	// ConditionConnectivityVerified is True when the service's effective ingress and egress,
+	// computed from every NetworkPolicy present (including ones the operator did not create),
+	// equal its declared intent after consent. It is reported beside Ready, not part of it.
+	ConditionConnectivityVerified = "ConnectivityVerified"
 )
 
 // Condition reasons of a PublicService.
@@ -48,6 +52,14 @@ const (
 	ReasonZoneNotFound = "ZoneNotFound"
 	// ReasonZoneNotAllowed: a referenced NetworkZone's allowedNamespaces does not admit this namespace.
 	ReasonZoneNotAllowed = "ZoneNotAllowed"
+
+	// ReasonConnectivityVerified: effective ingress and egress equal the intent.
+	ReasonConnectivityVerified = "EffectiveMatchesIntent"
+	// ReasonConnectivityMismatch: some flows are allowed but not declared, or declared but
+	// blocked; the message names them.
+	ReasonConnectivityMismatch = "ConnectivityMismatch"
+	// ReasonAuditFailed: the connectivity could not be computed; the message says why.
+	ReasonAuditFailed = "AuditFailed"
 
 	// ReasonWaiting: the condition cannot be computed yet (for example before the first reconcile).
 	ReasonWaiting = "Waiting"
