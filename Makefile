@@ -57,10 +57,13 @@ generate: ## Generate DeepCopy, DeepCopyInto and DeepCopyObject methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
 
 .PHONY: docs
-docs: ## Generate the API reference docs/api.md from api/.
+docs: kubectl-city ## Generate docs/api.md from api/, and the sample city's connectivity graphs (docs/*.svg).
 	@mkdir -p docs
 	$(CRD_REF_DOCS) --source-path=./api --config=hack/crd-ref-docs.yaml --renderer=markdown \
 		--templates-dir=hack/crd-ref-docs --output-path=docs/api.md
+	bin/kubectl-city audit -f config/samples -o svg > docs/connectivity.svg
+	bin/kubectl-city audit -f config/samples -f internal/audit/testdata/topologies/foreign-allow-all \
+		-o svg > docs/connectivity-violations.svg || [ $$? -eq 1 ]
 
 .PHONY: fmt
 fmt: ## Run go fmt against code.
