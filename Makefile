@@ -78,10 +78,16 @@ tidy: ## Run go mod tidy for the operator and the tools modules.
 	go mod tidy
 	cd hack/tools && go mod tidy
 	cd hack/etcd && go mod tidy
+	cd hack/actionlint && go mod tidy
 
 .PHONY: lint
 lint: ## Run golangci-lint.
 	$(GOLANGCI_LINT) run
+
+.PHONY: lint-actions
+lint-actions: ## Check the GitHub Actions workflows with actionlint.
+	@if ls .github/workflows/*.y*ml >/dev/null 2>&1; then go tool -modfile=hack/actionlint/go.mod actionlint -color=false; \
+	else echo "lint-actions: no workflow"; fi
 
 .PHONY: lint-fix
 lint-fix: ## Run golangci-lint and apply its fixes.
@@ -96,6 +102,7 @@ verify: ## Fail if generated files, docs, formatting or go.mod are stale; then v
 	hack/verify-generated.sh $(MAKE) manifests generate docs fmt tidy
 	$(MAKE) vet
 	$(MAKE) lint
+	$(MAKE) lint-actions
 
 ##@ Test
 
