@@ -28,6 +28,13 @@ KUBECTL ?= $(LOCALBIN)/kubectl
 ## Where envtest finds kube-apiserver, etcd and kubectl.
 ENVTEST_ASSETS ?= $(LOCALBIN)/k8s
 
+## The local cluster (hack/cluster): its name, and its kubeconfig at bin/cluster/<name>/kubeconfig.
+CLUSTER_NAME ?= smartcity
+## The e2e suite's own local cluster, started and deleted by make test-e2e unless it already runs.
+E2E_CLUSTER_NAME ?= smartcity-e2e
+## go test flags of the e2e suite, e.g. E2E_FLAGS='-ginkgo.label-filter=!local-only -ginkgo.focus=drift'.
+E2E_FLAGS ?=
+
 ## Go packages per test kind; directories that do not exist yet are left out.
 UNIT_PKGS = $(foreach d,api internal cmd test/manifests,$(if $(wildcard $(d)/),./$(d)/...))
 ENVTEST_PKGS = $(foreach d,controllers test/envtest,$(if $(wildcard $(d)/),./$(d)/...))
@@ -79,6 +86,7 @@ tidy: ## Run go mod tidy for the operator and the tools modules.
 	cd hack/tools && go mod tidy
 	cd hack/etcd && go mod tidy
 	cd hack/actionlint && go mod tidy
+	cd hack/kwok && go mod tidy
 
 .PHONY: lint
 lint: ## Run golangci-lint.
@@ -120,6 +128,10 @@ test-envtest: envtest-bins ## Run the envtest suites (controllers, test/envtest)
 	@if [ -z "$(strip $(ENVTEST_PKGS))" ]; then echo "test-envtest: no envtest packages yet"; exit 0; fi
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $(GO_TEST_FLAGS) $(ENVTEST_PKGS)
 
+.PHONY: test-e2e
+test-e2e: ## Run the e2e suite (test/e2e) on its own local cluster; E2E_KUBECONFIG=<file> runs it on any cluster.
+	CLUSTER_NAME=$(E2E_CLUSTER_NAME) E2E_FLAGS="$(E2E_FLAGS)" hack/cluster/e2e.sh
+
 .PHONY: golden
 golden: ## Rewrite the golden files of the render tests (go test -update).
 	@if [ -z "$(strip $(GOLDEN_PKGS))" ]; then echo "golden: no test in internal/ defines the -update flag yet"; exit 0; fi
@@ -159,6 +171,32 @@ build-installer: manifests generate ## Generate dist/install.yaml: CRDs, RBAC an
 	hack/render-config.sh $(IMG) > dist/install.yaml
 	@echo "wrote dist/install.yaml (image $(IMG))"
 
+##@ Local cluster and demo
+
+.PHONY: demo
+demo: ## Local cluster, CRDs, operator and the sample city, until every PublicService is Ready; prints the flows.
+	CLUSTER_NAME=$(CLUSTER_NAME) hack/demo/demo.sh up
+
+.PHONY: demo-flows
+demo-flows: ## Print the flows the demo's PublicServices allow, from their status.
+	CLUSTER_NAME=$(CLUSTER_NAME) hack/demo/demo.sh flows
+
+.PHONY: demo-down
+demo-down: ## Stop the demo's operator and delete its cluster.
+	CLUSTER_NAME=$(CLUSTER_NAME) hack/demo/demo.sh down
+
+.PHONY: cluster-up
+cluster-up: ## Start the local cluster CLUSTER_NAME (etcd, control plane, kwok nodes), or reuse it if it runs.
+	CLUSTER_NAME=$(CLUSTER_NAME) hack/cluster/cluster.sh up
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local cluster CLUSTER_NAME (and the demo operator) and delete its files.
+	CLUSTER_NAME=$(CLUSTER_NAME) hack/cluster/cluster.sh down
+
+.PHONY: cluster-status
+cluster-status: ## Show what runs in the local cluster CLUSTER_NAME and where its kubeconfig is.
+	@CLUSTER_NAME=$(CLUSTER_NAME) hack/cluster/cluster.sh status
+
 ##@ Deployment
 
 ifndef ignore-not-found
@@ -193,10 +231,11 @@ envtest-bins: ## Build kube-apiserver, etcd and kubectl into bin/k8s for envtest
 	hack/ensure-bins.sh envtest
 
 .PHONY: cluster-bins
-cluster-bins: ## Build every binary of a local cluster (adds kube-controller-manager, kube-scheduler).
+cluster-bins: ## Build every binary of a local cluster (adds kube-controller-manager, kube-scheduler, kwok, kwokctl).
 	hack/ensure-bins.sh cluster
 
 .PHONY: tools
 tools: ## Build the pinned build tools (controller-gen, kustomize, golangci-lint, crd-ref-docs) into Go's cache.
 	@for t in controller-gen kustomize golangci-lint crd-ref-docs; do \
 		printf '%-14s %s\n' "$$t" "$$($(GO_TOOL) -n $$t)"; done
+

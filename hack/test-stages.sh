@@ -15,7 +15,7 @@ STAGES=(
   "verify|make verify"
   "unit|make test-unit"
   "envtest|make test-envtest"
-  # "e2e|make test-e2e"
+  "e2e|make test-e2e"
   # "kind|make test-e2e-kind"
 )
 
