@@ -85,6 +85,9 @@ func (r *PublicServiceReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if !svc.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // children go with their owner references
 	}
+	if r.namespaceTerminating(ctx, svc.Namespace) {
+		return ctrl.Result{}, nil // nothing can be created there any more; everything goes with it
+	}
 
 	s := &scope{svc: svc, spec: svc.Effective(), touched: map[string]bool{}}
 	s.status.Conditions = svc.Status.DeepCopy().Conditions
@@ -357,6 +360,15 @@ func (r *PublicServiceReconciler) patchStatus(ctx context.Context, s *scope, rec
 		return fmt.Errorf("failed to patch status: %w", err)
 	}
 	return nil
+}
+
+// namespaceTerminating reports whether the namespace is being deleted.
+func (r *PublicServiceReconciler) namespaceTerminating(ctx context.Context, name string) bool {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, types.NamespacedName{Name: name}, ns); err != nil {
+		return false
+	}
+	return !ns.DeletionTimestamp.IsZero()
 }
 
 func (r *PublicServiceReconciler) clusterDomain() string {
