@@ -87,6 +87,7 @@ tidy: ## Run go mod tidy for the operator and the tools modules.
 	cd hack/etcd && go mod tidy
 	cd hack/actionlint && go mod tidy
 	cd hack/kwok && go mod tidy
+	for m in hack/kind/modules/*/; do (cd $$m && go mod tidy); done
 
 .PHONY: lint
 lint: ## Run golangci-lint.
@@ -239,3 +240,35 @@ tools: ## Build the pinned build tools (controller-gen, kustomize, golangci-lint
 	@for t in controller-gen kustomize golangci-lint crd-ref-docs; do \
 		printf '%-14s %s\n' "$$t" "$$($(GO_TOOL) -n $$t)"; done
 
+##@ Real kind cluster (hack/kind: real pods, NetworkPolicy enforced, built offline)
+
+## The kind cluster's name; its kubeconfig is bin/kind-cluster/<name>/kubeconfig.
+KIND_CLUSTER_NAME ?= smartcity-kind
+
+.PHONY: kind-up
+kind-up: ## Create the kind cluster (Docker, node binaries and image built offline, kube-router) and wait until Ready.
+	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/cluster.sh up
+
+.PHONY: kind-down
+kind-down: ## Delete the kind cluster, its Docker networks and the private Docker daemon (built images stay cached).
+	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/cluster.sh down
+
+.PHONY: kind-status
+kind-status: ## Show the Docker daemon and kind cluster in use.
+	@KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/cluster.sh status
+
+.PHONY: kind-images
+kind-images: ## Build the operator, city-service and probe images offline (content tags) and kind-load them.
+	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/images.sh load
+
+.PHONY: kind-deploy
+kind-deploy: kind-images ## Install the operator (config/default + NodePort patch) in the kind cluster and apply the sample city.
+	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/deploy.sh
+
+.PHONY: demo-kind
+demo-kind: ## Everything from nothing: kind cluster, images, operator, sample city, then a connectivity check.
+	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/demo.sh
+
+.PHONY: kind-bins
+kind-bins: ## Build the kind cluster's binaries (kind, kubelet, kubeadm, kube-proxy, coredns, crictl, kube-router, ...).
+	hack/ensure-bins.sh kind

@@ -37,12 +37,21 @@ BINARIES=(
   "etcd|hack/etcd|go.etcd.io/etcd/server/v3|v3.7.3||~1 min"
   "kwok|hack/kwok|sigs.k8s.io/kwok/cmd/kwok|v0.8.0||~3 min"
   "kwokctl|hack/kwok|sigs.k8s.io/kwok/cmd/kwokctl|v0.8.0||~1 min after kwok"
+  # The real kind cluster (hack/kind): node binaries, kind itself, and what the offline node image holds.
+  "kubelet|hack/k8s|k8s.io/kubernetes/cmd/kubelet|${K8S_VERSION}|${K8S_LDFLAGS}|~1 min after kube-apiserver"
+  "kubeadm|hack/k8s|k8s.io/kubernetes/cmd/kubeadm|${K8S_VERSION}|${K8S_LDFLAGS}|~1 min after kube-apiserver"
+  "kube-proxy|hack/k8s|k8s.io/kubernetes/cmd/kube-proxy|${K8S_VERSION}|${K8S_LDFLAGS}|~1 min after kube-apiserver"
+  "kind|hack/kind/modules/kind|sigs.k8s.io/kind|v0.33.0||~10 s"
+  "coredns|hack/kind/modules/coredns|github.com/coredns/coredns|v1.14.6||~3 min"
+  "crictl|hack/kind/modules/crictl|sigs.k8s.io/cri-tools/cmd/crictl|v1.36.0|-X sigs.k8s.io/cri-tools/pkg/version.Version=v1.36.0|~1 min"
+  "kube-router|hack/kind/modules/kube-router|github.com/cloudnativelabs/kube-router/v2/cmd/kube-router|v2.1.0|-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v2.1.0|~2 min"
 )
 
 # Names that expand to several binaries.
 declare -A GROUPS_=(
   [envtest]="kube-apiserver etcd kubectl"
   [cluster]="kube-apiserver etcd kubectl kube-controller-manager kube-scheduler kwok kwokctl"
+  [kind]="kind kubectl kubelet kubeadm kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd coredns crictl kube-router"
 )
 
 # Binaries that controller-runtime's envtest looks for in KUBEBUILDER_ASSETS.
