@@ -133,6 +133,14 @@ test-envtest: envtest-bins ## Run the envtest suites (controllers, test/envtest)
 test-e2e: ## Run the e2e suite (test/e2e) on its own local cluster; E2E_KUBECONFIG=<file> runs it on any cluster.
 	CLUSTER_NAME=$(E2E_CLUSTER_NAME) E2E_FLAGS="$(E2E_FLAGS)" hack/cluster/e2e.sh
 
+## The kind stage's own cluster (never the demo's smartcity-kind on 16443): name and API port.
+E2E_KIND_CLUSTER_NAME ?= smartcity-kind-e2e
+E2E_KIND_API_PORT ?= 16444
+
+.PHONY: test-e2e-kind
+test-e2e-kind: ## Real traffic on kind: its own cluster (kept with E2E_KEEP_CLUSTER=1), operator in-cluster, sample city, probes vs intent vs audit.
+	KIND_CLUSTER_NAME=$(E2E_KIND_CLUSTER_NAME) KIND_API_PORT=$(E2E_KIND_API_PORT) hack/kind/e2e.sh
+
 .PHONY: golden
 golden: ## Rewrite the golden files of the render tests (go test -update).
 	@if [ -z "$(strip $(GOLDEN_PKGS))" ]; then echo "golden: no test in internal/ defines the -update flag yet"; exit 0; fi
@@ -264,6 +272,10 @@ kind-images: ## Build the operator, city-service and probe images offline (conte
 .PHONY: kind-deploy
 kind-deploy: kind-images ## Install the operator (config/default + NodePort patch) in the kind cluster and apply the sample city.
 	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/deploy.sh
+
+.PHONY: kind-logs
+kind-logs: ## Print the kind cluster's pods, the PublicServices and the operator's log (for CI failures).
+	@KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/deploy.sh logs
 
 .PHONY: demo-kind
 demo-kind: ## Everything from nothing: kind cluster, images, operator, sample city, then a connectivity check.

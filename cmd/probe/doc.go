@@ -4,6 +4,7 @@
 //
 //	probe tcp HOST:PORT [--timeout 3s] [-o text|json]
 //	probe http URL      [--timeout 3s] [-o text|json]
+//	probe dns NAME      [--timeout 3s] [-o text|json]   (resolves NAME; ok with its addresses)
 //
 // The exit code is 0 for ok, 1 refused, 2 timeout, 3 dns, 4 unreachable, 5 reset,
 // 6 http-status (a response outside 2xx), 7 other errors, 64 for a usage error.

@@ -24,7 +24,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 3*time.Second, "How long to wait for the connection (and, for http, the response).")
 	output := fs.String("o", "text", "Output format: text (one line) or json.")
 	fs.Usage = func() {
-		_, _ = fmt.Fprintln(stderr, "usage: probe tcp HOST:PORT | probe http URL  [--timeout 3s] [-o text|json]")
+		_, _ = fmt.Fprintln(stderr, "usage: probe tcp HOST:PORT | probe http URL | probe dns NAME  [--timeout 3s] [-o text|json]")
 		fs.PrintDefaults()
 	}
 	// Flags may come before or after the positional arguments.
@@ -50,8 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep = netcheck.TCP(ctx, pos[1], *timeout)
 	case "http":
 		rep = netcheck.HTTP(ctx, pos[1], *timeout)
+	case "dns":
+		rep = netcheck.Resolve(ctx, pos[1], *timeout)
 	default:
-		_, _ = fmt.Fprintf(stderr, "probe: unknown check %q (tcp or http)\n", pos[0])
+		_, _ = fmt.Fprintf(stderr, "probe: unknown check %q (tcp, http or dns)\n", pos[0])
 		return usageExit
 	}
 	if *output == "json" {

@@ -2,7 +2,7 @@
 # Copyright 2026 The smartcity-operator Authors.
 # SPDX-License-Identifier: Apache-2.0
 #
-# deploy.sh [operator|samples|all]
+# deploy.sh [operator|samples|all|logs]
 #
 # Installs the operator in the kind cluster from config/default (CRDs, least-privilege RBAC,
 # leader election, metrics over HTTPS with authentication), with the offline image built by
@@ -111,8 +111,18 @@ all() {
   phase_summary "kind-deploy timings"
 }
 
+# logs: what runs, for a failed CI job (make kind-logs).
+logs() {
+  cluster_exists || die "no kind cluster ${KIND_CLUSTER_NAME}"
+  kc get pods -A -o wide || true
+  kc get publicservices -A -o wide || true
+  kc get networkpolicies -A || true
+  kc -n "${OPERATOR_NAMESPACE}" logs "deploy/${OPERATOR_DEPLOYMENT}" --tail=200 || true
+}
+
 case "${1:-all}" in
 all) all ;;
+logs) logs ;;
 operator)
   preflight
   operator
@@ -123,7 +133,7 @@ samples)
   wait_services
   ;;
 *)
-  echo "usage: $0 [all|operator|samples]" >&2
+  echo "usage: $0 [all|operator|samples|logs]" >&2
   exit 2
   ;;
 esac

@@ -242,6 +242,9 @@ func (m *Model) Workloads() []Workload {
 			continue
 		}
 		ref := metav1.GetControllerOf(&p)
+		if ref != nil && ref.Kind == "Node" {
+			ref = nil // a static pod's mirror: the analyzer, too, treats it as a bare pod
+		}
 		if ref == nil {
 			count(Workload{Kind: kindPod, Namespace: p.Namespace, Name: p.Name, Labels: maps.Clone(p.Labels), Ports: containerPorts(p.Spec)})
 			continue

@@ -44,7 +44,8 @@ type DriverConfig struct {
 	LogDir string
 }
 
-// NewDriver returns the driver named by E2E_OPERATOR: "local" (the default).
+// NewDriver returns the driver named by E2E_OPERATOR: "local" (the default), or "incluster"
+// (the operator's Deployment, as make kind-deploy installs it; make test-e2e-kind).
 func NewDriver(name string, cfg DriverConfig) (Driver, error) {
 	switch name {
 	case "", "local":
@@ -52,7 +53,9 @@ func NewDriver(name string, cfg DriverConfig) (Driver, error) {
 			return nil, fmt.Errorf("local driver: operator binary: %w", err)
 		}
 		return &LocalDriver{cfg: cfg}, nil
+	case "incluster":
+		return newInClusterDriver(cfg)
 	default:
-		return nil, fmt.Errorf("unknown operator driver E2E_OPERATOR=%q; known: local", name)
+		return nil, fmt.Errorf("unknown operator driver E2E_OPERATOR=%q; known: local, incluster", name)
 	}
 }

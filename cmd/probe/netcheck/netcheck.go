@@ -62,7 +62,7 @@ func (r Result) ExitCode() int {
 
 // Report is one attempt: what was tried and what happened.
 type Report struct {
-	// Kind is "tcp" or "http".
+	// Kind is "tcp", "http" or "dns".
 	Kind string `json:"kind"`
 	// Target is the host:port or URL tried.
 	Target string `json:"target"`
@@ -74,6 +74,8 @@ type Report struct {
 	Status int `json:"status,omitempty"`
 	// Service is the "service" field of a JSON response body, when there is one (city-service's /info).
 	Service string `json:"service,omitempty"`
+	// Addresses are the addresses a name resolved to (dns only).
+	Addresses []string `json:"addresses,omitempty"`
 	// Error is the underlying error, when the result is not OK.
 	Error string `json:"error,omitempty"`
 }
@@ -87,6 +89,9 @@ func (r Report) String() string {
 	}
 	if r.Service != "" {
 		fmt.Fprintf(&b, " service=%s", r.Service)
+	}
+	if len(r.Addresses) > 0 {
+		fmt.Fprintf(&b, " addresses=%s", strings.Join(r.Addresses, ","))
 	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, " error=%q", r.Error)
@@ -108,6 +113,22 @@ func TCP(ctx context.Context, addr string, timeout time.Duration) Report {
 	}
 	_ = conn.Close()
 	rep.Result = OK
+	return rep
+}
+
+// Resolve resolves name once with the system's resolver (in a pod: the cluster DNS named in its
+// /etc/resolv.conf, with its search domains). OK when it resolves to at least one address.
+func Resolve(ctx context.Context, name string, timeout time.Duration) Report {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, name)
+	rep := Report{Kind: "dns", Target: name, Millis: time.Since(start).Milliseconds()}
+	if err != nil {
+		rep.Result, rep.Error = Classify(err), err.Error()
+		return rep
+	}
+	rep.Result, rep.Addresses = OK, addrs
 	return rep
 }
 

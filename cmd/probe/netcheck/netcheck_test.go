@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -105,5 +106,20 @@ func TestReportString(t *testing.T) {
 		if got := tt.rep.String(); got != tt.want {
 			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	// localhost resolves offline (the hosts file); a name under .invalid (RFC 6761) never does.
+	rep := Resolve(context.Background(), "localhost", 2*time.Second)
+	if rep.Result != OK || rep.Kind != "dns" || len(rep.Addresses) == 0 {
+		t.Errorf("localhost: %v, want ok with addresses", rep)
+	}
+	if !strings.Contains(rep.String(), "addresses=") {
+		t.Errorf("String() = %q, want the addresses", rep.String())
+	}
+	rep = Resolve(context.Background(), "no-such-service.invalid", 2*time.Second)
+	if rep.Result == OK || rep.Error == "" || rep.Result.ExitCode() == 0 {
+		t.Errorf("unresolvable name: %v, want a failure with an error", rep)
 	}
 }
