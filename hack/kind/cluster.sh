@@ -233,7 +233,15 @@ down() {
   phase "delete cluster ${KIND_CLUSTER_NAME}" delete_cluster
   phase "delete networks" delete_networks
   if [[ "${DOCKER_MODE}" == private ]]; then
-    phase "stop the private Docker daemon" "${KIND_DIR}/docker.sh" down
+    # The private daemon is shared by every kind cluster of this machine (other clones, CI):
+    # stop it only when no container is left on it.
+    local others
+    others="$(docker ps -aq | wc -l)"
+    if [[ "${others}" -eq 0 ]]; then
+      phase "stop the private Docker daemon" "${KIND_DIR}/docker.sh" down
+    else
+      info "the private Docker daemon keeps running: ${others} container(s) of other kind clusters use it"
+    fi
   fi
   phase_summary "kind-down timings"
 }

@@ -10,10 +10,11 @@
 #          probe runs in the source pod's own network namespace (kubectl exec into its `app`
 #          container, whose city-service image carries /probe) against the target's Service
 #          (DNS name, port 8080), and the table compares what happened with the declared intent
-#          (the target's status.admittedConsumers, which needs both sides' consent). A denial
+#          (the target's status.admittedConsumers, which needs both sides' consent) and with the
+#          audit engine's verdict on the live cluster (kubectl-city audit -o json). A denial
 #          counts only if the same target answered in the same round: a control probe from the
 #          node (which NetworkPolicy always admits, for kubelet's health checks) must be ok.
-#          Exits non-zero when an observation differs from the intent.
+#          Exits non-zero when an observation differs from the engine's verdict or the intent.
 #
 # kube-router rejects denied packets (ICMP port unreachable), so a denial shows as `refused`
 # there; a plugin that drops them shows `timeout`. Both count as denied.
@@ -41,10 +42,29 @@ first_pod() {
     -o jsonpath='{.items[0].metadata.name}' 2>/dev/null
 }
 
+# engine_audit: the audit engine's view of the live cluster, as JSON (exit 1 means violations).
+engine_audit() {
+  local rc=0
+  AUDIT_JSON="$("${ROOT}/bin/kubectl-city" audit -o json --kubeconfig "${KIND_KUBECONFIG}")" || rc=$?
+  [[ ${rc} -le 1 ]] || die "kubectl-city audit failed (exit ${rc})"
+}
+
+# engine SRC DST: allowed when the audit engine finds TCP 8080 allowed from SRC to DST.
+engine() {
+  if jq -e --arg f "$1" --arg t "$2" \
+    '[.flows[] | select(.from == $f and .to == $t) | .allowed] | any(test("TCP 8080|TCP all|all"))' \
+    <<<"${AUDIT_JSON}" >/dev/null; then
+    echo allowed
+  else
+    echo denied
+  fi
+}
+
 # round: probes every ordered pair once; fills ROWS and MISMATCHES.
 round() {
   ROWS=() MISMATCHES=0
-  local src dst sns sname dns dname pod url out rc observed intent control verdict
+  engine_audit
+  local src dst sns sname dns dname pod url out rc observed intent control verdict verdict_engine
   for src in "${SERVICES[@]}"; do
     sns="${src%%/*}" sname="${src#*/}"
     pod="$(first_pod "${sns}" "${sname}")"
@@ -68,14 +88,21 @@ round() {
       tpod="$(first_pod "${dns}" "${dname}")"
       tip="$(kc -n "${dns}" get pod "${tpod}" -o jsonpath='{.status.podIP}')"
       control="$(docker exec "${NODE}" /usr/local/bin/smartcity-probe http "http://${tip}:8080/healthz" --timeout "${PROBE_TIMEOUT}" 2>/dev/null | cut -d' ' -f1 || true)"
-      verdict=MISMATCH
-      if [[ "${intent}" == allowed && "${observed}" == ok ]]; then
-        verdict=match
-      elif [[ "${intent}" == denied && ("${observed}" == refused || "${observed}" == timeout) ]]; then
-        if [[ "${control}" == ok ]]; then verdict=match; else verdict="unproven (target down)"; fi
+      verdict_engine="$(engine "${src}" "${dst}")"
+      local seen=unproven
+      if [[ "${observed}" == ok ]]; then
+        seen=allowed
+      elif [[ ("${observed}" == refused || "${observed}" == timeout) && "${control}" == ok ]]; then
+        seen=denied
+      fi
+      verdict=match
+      if [[ "${seen}" != "${verdict_engine}" ]]; then
+        verdict="MISMATCH (engine)"
+      elif [[ "${seen}" != "${intent}" ]]; then
+        verdict="MISMATCH (intent)"
       fi
       [[ "${verdict}" == match ]] || MISMATCHES=$((MISMATCHES + 1))
-      ROWS+=("${sname}|${dname}|${intent}|${observed} ($(sed -n 's/.*time=\([0-9]*ms\).*/\1/p' <<<"${out}"))|${control:-?}|${verdict}")
+      ROWS+=("${sname}|${dname}|${intent}|${verdict_engine}|${observed} ($(sed -n 's/.*time=\([0-9]*ms\).*/\1/p' <<<"${out}"))|${control:-?}|${verdict}")
     done
   done
 }
@@ -83,21 +110,22 @@ round() {
 check() {
   cluster_exists || die "no kind cluster ${KIND_CLUSTER_NAME}" "run: make demo-kind"
   node_probe
+  (cd "${ROOT}" && go build -o bin/kubectl-city ./cmd/kubectl-city)
   local t0=${SECONDS} i mismatches=0 sns sname pod
   # The enforcer applies NetworkPolicy asynchronously (kube-router: within seconds of a change),
   # so a round with mismatches is repeated, up to CHECK_ROUNDS times, 5 s apart; all are reported.
   for ((i = 1; i <= ${CHECK_ROUNDS:-6}; i++)); do
     round
     [[ ${MISMATCHES} -eq 0 ]] && break
-    info "round ${i}: ${MISMATCHES} flow(s) differ from the intent; probing again in 5 s (NetworkPolicy is applied asynchronously)"
+    info "round ${i}: ${MISMATCHES} flow(s) differ from the engine or the intent; probing again in 5 s (NetworkPolicy is applied asynchronously)"
     [[ ${i} -lt ${CHECK_ROUNDS:-6} ]] && sleep 5
   done
   mismatches=${MISMATCHES}
-  printf '\n%s%-8s -> %-8s  %-8s  %-16s  %-12s  %s%s\n' "${_bold}" FROM TO INTENT OBSERVED "TARGET UP" RESULT "${_off}"
-  local r a b c d e f
+  printf '\n%s%-8s -> %-8s  %-8s  %-8s  %-16s  %-10s  %s%s\n' "${_bold}" FROM TO INTENT ENGINE OBSERVED "TARGET UP" RESULT "${_off}"
+  local r a b c d e f g
   for r in "${ROWS[@]}"; do
-    IFS='|' read -r a b c d e f <<<"${r}"
-    printf '%-8s -> %-8s  %-8s  %-16s  %-12s  %s\n' "${a}" "${b}" "${c}" "${d}" "${e}" "${f}"
+    IFS='|' read -r a b c d e f g <<<"${r}"
+    printf '%-8s -> %-8s  %-8s  %-8s  %-16s  %-10s  %s\n' "${a}" "${b}" "${c}" "${d}" "${e}" "${f}" "${g}"
   done
   printf '\n%d flows probed in %s, round %d (probe in the source pod: kubectl exec -c app -- /probe http <service>:8080/info;\n' \
     "${#ROWS[@]}" "$(fmt_secs $((SECONDS - t0)))" "$((i > ${CHECK_ROUNDS:-6} ? i - 1 : i))"
@@ -118,9 +146,9 @@ check() {
     [[ "${body%% *}" == ok ]] || mismatches=$((mismatches + 1))
   done
   if [[ ${mismatches} -gt 0 ]]; then
-    die "${mismatches} flow(s) differ from the declared intent"
+    die "${mismatches} flow(s) differ from the audit engine's verdict or the declared intent"
   fi
-  ok "every flow is allowed or denied exactly as declared"
+  ok "every flow is allowed or denied exactly as the audit engine says and as declared"
 }
 
 resources() {
