@@ -13,10 +13,15 @@
 #      and one outside its CIDR, on Docker networks with the zones' CIDRs attached to the node;
 #      a consumer without consent; a foreign allow-all policy) the intent, the audit engine's
 #      verdict on the live cluster and the probe's result, in one table.
-#   5. Deletes the cluster if this run created it, unless E2E_KEEP_CLUSTER=1.
+#   5. Deletes the sample city (its pods fill the single node's cpu), then runs the portable e2e
+#      cases: go test -tags e2e ./test/e2e/ -ginkgo.label-filter='!local-only' with
+#      E2E_OPERATOR=incluster (the operator's Deployment is the operator under test; its replicas
+#      are restored afterwards) and E2E_IMAGE=the city-service image loaded in the node.
+#   6. Deletes the cluster if this run created it, unless E2E_KEEP_CLUSTER=1.
 #
 # Environment: KIND_CLUSTER_NAME, KIND_API_PORT, KIND_IMAGES (offline|stock), E2E_KEEP_CLUSTER=1,
-# E2E_KIND_FLAGS (more go test / Ginkgo flags), E2E_TIMEOUT (go test -timeout, default 20m).
+# E2E_KIND_FLAGS (more go test / Ginkgo flags for test/e2e-kind), E2E_KIND_PORTABLE_FLAGS (for
+# test/e2e), E2E_TIMEOUT (go test -timeout, default 20m).
 set -euo pipefail
 export KIND_CLUSTER_NAME="${KIND_CLUSTER_NAME:-smartcity-kind-e2e}"
 export KIND_API_PORT="${KIND_API_PORT:-16444}"
@@ -75,6 +80,64 @@ gotest() {
   rm -f "${log}"
 }
 
+# free_node: the sample city asks for nearly all of the single node's cpu; the portable cases
+# need room for their own pods. Deletes its PublicServices and namespaces and waits until their
+# pods have gone.
+SAMPLE_NAMESPACES=(city-portal city-identity city-health)
+free_node() {
+  local ns deadline=$((SECONDS + 300))
+  for ns in "${SAMPLE_NAMESPACES[@]}"; do
+    kc -n "${ns}" delete publicservices --all --wait=false >/dev/null 2>&1 || true
+  done
+  kc delete namespace "${SAMPLE_NAMESPACES[@]}" --ignore-not-found --wait=false >/dev/null
+  while ((SECONDS < deadline)); do
+    if ! kc get namespace "${SAMPLE_NAMESPACES[@]}" --ignore-not-found --no-headers 2>/dev/null | grep -q .; then
+      ok "sample city deleted (namespaces ${SAMPLE_NAMESPACES[*]} and their pods gone)"
+      return 0
+    fi
+    sleep 2
+  done
+  kc get pods -A -o wide >&2 || true
+  die "the sample city's namespaces (${SAMPLE_NAMESPACES[*]}) were not deleted within 300s"
+}
+
+# portable: the e2e cases that run on any cluster (test/e2e, label filter !local-only), with the
+# operator's Deployment as the operator under test (E2E_OPERATOR=incluster: it scales it, kills
+# its pods, and runs two replicas for the leader handover). The Deployment gets its replicas back
+# afterwards.
+OPERATOR_NAMESPACE=smartcity-system
+OPERATOR_DEPLOYMENT=smartcity-controller-manager
+OPERATOR_REPLICAS=""
+restore_operator() {
+  [[ -n "${OPERATOR_REPLICAS}" ]] || return 0
+  kc -n "${OPERATOR_NAMESPACE}" scale "deploy/${OPERATOR_DEPLOYMENT}" --replicas="${OPERATOR_REPLICAS}" >/dev/null &&
+    kc -n "${OPERATOR_NAMESPACE}" rollout status "deploy/${OPERATOR_DEPLOYMENT}" --timeout=180s >/dev/null
+}
+portable() {
+  TESTING=1
+  # shellcheck source=/dev/null
+  source "${IMAGES_ENV}"
+  OPERATOR_REPLICAS="$(kc -n "${OPERATOR_NAMESPACE}" get "deploy/${OPERATOR_DEPLOYMENT}" -o jsonpath='{.spec.replicas}')"
+  local color=()
+  [[ -t 1 ]] || color=(-ginkgo.no-color)
+  local log artifacts rc=0
+  log="$(mktemp)"
+  artifacts="$(mktemp -d)"
+  # shellcheck disable=SC2086 # E2E_KIND_PORTABLE_FLAGS is a list of flags
+  (cd "${ROOT}" && KUBECONFIG="${KIND_KUBECONFIG}" E2E_OPERATOR=incluster \
+    E2E_OPERATOR_NAMESPACE="${OPERATOR_NAMESPACE}" E2E_IMAGE="${CITY_SERVICE_IMAGE}" E2E_ARTIFACTS="${artifacts}" \
+    go test -v -tags e2e -count=1 -timeout "${E2E_TIMEOUT:-20m}" ./test/e2e/ -ginkgo.v "${color[@]}" \
+    -ginkgo.label-filter='!local-only' ${E2E_KIND_PORTABLE_FLAGS:-}) | tee "${log}" || rc=1
+  restore_operator || { warn "could not scale ${OPERATOR_DEPLOYMENT} back to ${OPERATOR_REPLICAS}"; rc=1; }
+  OPERATOR_REPLICAS=""
+  if [[ ${rc} -ne 0 ]] || ! grep -q -- '^--- PASS: TestE2E' "${log}"; then
+    rm -f "${log}"
+    die "the portable e2e cases (TestE2E in test/e2e, !local-only, in-cluster operator) did not run and pass"
+  fi
+  grep -E '^Ran [0-9]+ of [0-9]+ Specs' "${log}" || true
+  rm -rf "${log}" "${artifacts}"
+}
+
 # finish: on failure, what the operator and the pods were doing; then the cluster goes away if
 # this run created it (E2E_KEEP_CLUSTER=1 keeps it).
 finish() {
@@ -85,6 +148,7 @@ finish() {
     kc get pods -A -o wide >&2 2>/dev/null || true
     kc -n smartcity-system logs deploy/smartcity-controller-manager --tail=40 >&2 2>/dev/null || true
   fi
+  restore_operator >/dev/null 2>&1 || true
   # What the test attaches (zone networks, servers) carries the label; remove any leftover.
   if [[ -n "${DOCKER_MODE:-}" ]]; then
     docker ps -aq --filter "label=io.smartcity.kind=${KIND_CLUSTER_NAME}" 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
@@ -104,4 +168,6 @@ phase "images" "${KIND_DIR}/images.sh" load
 phase "operator and sample city" "${KIND_DIR}/deploy.sh" all
 phase "control probe in the node" node_probe
 phase "go test -tags e2e ./test/e2e-kind/" gotest
+phase "free the node: delete the sample city" free_node
+phase "go test -tags e2e ./test/e2e/ (!local-only, in-cluster operator)" portable
 phase_summary "test-e2e-kind timings"

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
@@ -37,9 +38,16 @@ func newNamespace(ctx context.Context, labels map[string]string) string {
 	return ns.Name
 }
 
-// create creates an object.
+// create creates an object. A PublicService without resources asks for 10m of cpu (the
+// profiles' default is 100m): the specs need pods that fit on a small node, such as the single
+// 2-CPU node of make test-e2e-kind; the operator's defaults stay as they are.
 func create(ctx context.Context, obj client.Object) {
 	GinkgoHelper()
+	if svc, ok := obj.(*platformv1alpha1.PublicService); ok && svc.Spec.Resources == nil {
+		svc.Spec.Resources = &platformv1alpha1.Resources{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m")},
+		}
+	}
 	Expect(k8s.Create(ctx, obj)).To(Succeed())
 }
 

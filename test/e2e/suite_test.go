@@ -85,7 +85,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		Expect(err).NotTo(HaveOccurred())
 	}
 	binary := os.Getenv("E2E_OPERATOR_BINARY")
-	if binary == "" {
+	if binary == "" && os.Getenv("E2E_OPERATOR") == "incluster" {
+		binary = "(none: the operator's image runs in the cluster)"
+	} else if binary == "" {
 		By("building the operator")
 		binary = filepath.Join(artifacts, "manager")
 		out, err := exec.CommandContext(ctx, "go", "build", "-o", binary, ".").CombinedOutput()
