@@ -124,7 +124,7 @@ portable() {
   log="$(mktemp)"
   artifacts="$(mktemp -d)"
   # shellcheck disable=SC2086 # E2E_KIND_PORTABLE_FLAGS is a list of flags
-  (cd "${ROOT}" && KUBECONFIG="${KIND_KUBECONFIG}" E2E_OPERATOR=incluster \
+  (cd "${ROOT}" && KUBECONFIG="${KIND_KUBECONFIG}" E2E_OPERATOR=incluster E2E_NODE_EXEC="docker exec" \
     E2E_OPERATOR_NAMESPACE="${OPERATOR_NAMESPACE}" E2E_IMAGE="${CITY_SERVICE_IMAGE}" E2E_ARTIFACTS="${artifacts}" \
     go test -v -tags e2e -count=1 -timeout "${E2E_TIMEOUT:-20m}" ./test/e2e/ -ginkgo.v "${color[@]}" \
     -ginkgo.label-filter='!local-only' ${E2E_KIND_PORTABLE_FLAGS:-}) | tee "${log}" || rc=1

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -125,6 +126,13 @@ func (d *InClusterDriver) Kill(ctx context.Context, i int, sig syscall.Signal) e
 	if sig != syscall.SIGKILL && sig != syscall.SIGTERM {
 		return fmt.Errorf("the in-cluster driver sends SIGKILL or SIGTERM only, not %v", sig)
 	}
+	if sig == syscall.SIGKILL {
+		// A pod deletion, even with grace 0, lets the kubelet send SIGTERM first, and the
+		// operator then releases its Lease. A hard kill goes through the node's runtime.
+		if err := hardKill(ctx, pod); err != nil {
+			return fmt.Errorf("replica %d (%s): %w", i, name, err)
+		}
+	}
 	patch := client.MergeFrom(pod.DeepCopy())
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
@@ -215,4 +223,44 @@ func (d *InClusterDriver) Stop(ctx context.Context) error {
 		}
 		return len(pods.Items) == 0, nil
 	})
+}
+
+// hardKill stops the pod's containers with SIGKILL at once (crictl stop --timeout 0) on its
+// node, through E2E_NODE_EXEC, a command that runs a command on a node given its name first
+// ("docker exec" for kind, whose nodes are containers named after them). Without it, a SIGKILL
+// is refused rather than silently softened.
+func hardKill(ctx context.Context, pod *corev1.Pod) error {
+	prefix := strings.Fields(os.Getenv("E2E_NODE_EXEC"))
+	if len(prefix) == 0 {
+		return fmt.Errorf("a SIGKILL in the cluster needs E2E_NODE_EXEC (for kind: \"docker exec\") to reach the node's runtime")
+	}
+	node := func(args ...string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, prefix[0], append(append(prefix[1:], pod.Spec.NodeName), args...)...)
+		out, err := cmd.Output()
+		if err != nil {
+			return out, fmt.Errorf("%s on node %s: %w", strings.Join(args, " "), pod.Spec.NodeName, err)
+		}
+		return out, nil
+	}
+	sandboxes, err := node("crictl", "pods", "--namespace", pod.Namespace, "--name", pod.Name, "-q")
+	if err != nil {
+		return err
+	}
+	killed := 0
+	for sandbox := range strings.FieldsSeq(string(sandboxes)) {
+		containers, err := node("crictl", "ps", "-q", "--pod", sandbox)
+		if err != nil {
+			return err
+		}
+		for c := range strings.FieldsSeq(string(containers)) {
+			if _, err := node("crictl", "stop", "--timeout", "0", c); err != nil {
+				return err
+			}
+			killed++
+		}
+	}
+	if killed == 0 {
+		return fmt.Errorf("no running container of pod %s on node %s", pod.Name, pod.Spec.NodeName)
+	}
+	return nil
 }
