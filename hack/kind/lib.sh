@@ -62,24 +62,8 @@ if [[ ! "${KIND_CLUSTER_NAME}" =~ ^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$ ]]; then
   exit 2
 fi
 
-if [[ -t 1 ]]; then
-  _bold=$'\033[1m' _red=$'\033[31m' _green=$'\033[32m' _dim=$'\033[2m' _off=$'\033[0m'
-else
-  _bold="" _red="" _green="" _dim="" _off=""
-fi
-
-step() { printf '%s==> %s%s\n' "${_bold}" "$*" "${_off}"; }
-info() { printf '    %s\n' "$*"; }
-ok() { printf '    %s%s%s\n' "${_green}" "$*" "${_off}"; }
-warn() { printf '    %swarning: %s%s\n' "${_red}" "$*" "${_off}" >&2; }
-die() {
-  printf '%serror: %s%s\n' "${_red}" "$1" "${_off}" >&2
-  shift
-  local line
-  for line in "$@"; do printf '       %s\n' "${line}" >&2; done
-  exit 1
-}
-fmt_secs() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+# shellcheck source=hack/lib/log.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/log.sh"
 
 # Phase timings: `phase NAME CMD...` runs CMD under a banner and records how long it took;
 # `phase_summary TITLE` prints the table.
