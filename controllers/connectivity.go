@@ -9,7 +9,6 @@ import (
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/audit"
-	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
 // +kubebuilder:rbac:groups=apps,resources=replicasets;statefulsets;daemonsets,verbs=get;list;watch
@@ -50,8 +49,8 @@ func (r *PublicServiceReconciler) verifyConnectivity(ctx context.Context, s *sco
 // flowNamespaces lists the namespaces whose objects decide the service's flows: its own, its
 // peers', the cluster DNS and the ingress controller's.
 func (r *PublicServiceReconciler) flowNamespaces(s *scope) []string {
-	ns := []string{s.svc.Namespace,
-		cmpOr(r.Options.DNSNamespace, render.DefaultDNSNamespace), r.ingressControllerNamespace()}
+	opts := r.Options.WithDefaults()
+	ns := []string{s.svc.Namespace, opts.DNSNamespace, opts.IngressControllerNamespace}
 	for _, p := range append(slices.Clone(s.flows.IngressServices), s.flows.EgressServices...) {
 		ns = append(ns, p.Namespace)
 	}
@@ -70,25 +69,7 @@ func (r *PublicServiceReconciler) flowNamespaces(s *scope) []string {
 	return slices.Compact(ns)
 }
 
-func (r *PublicServiceReconciler) ingressControllerNamespace() string {
-	switch {
-	case r.Options.IngressControllerNamespace != "":
-		return r.Options.IngressControllerNamespace
-	case r.Options.Gateway != nil && r.Options.Gateway.Namespace != "":
-		return r.Options.Gateway.Namespace
-	default:
-		return render.DefaultIngressControllerNamespace
-	}
-}
-
 // setConnectivity sets ConnectivityVerified, which is not part of Ready.
 func setConnectivity(st *platformv1alpha1.PublicServiceStatus, gen int64, status metav1.ConditionStatus, reason, message string) {
 	setCondition(st, gen, platformv1alpha1.ConditionConnectivityVerified, status, reason, message)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -24,7 +24,7 @@ const namespaceNameLabel = "kubernetes.io/metadata.name"
 // A flow that would render a rule without peers or without ports is dropped rather than
 // rendered, because Kubernetes reads an empty "from", "to" or "ports" as "all".
 func NetworkPolicy(in Input) *networkingv1ac.NetworkPolicyApplyConfiguration {
-	opts := in.Options.withDefaults()
+	opts := in.Options.WithDefaults()
 
 	var ingress []*networkingv1ac.NetworkPolicyIngressRuleApplyConfiguration
 	for _, p := range in.Flows.IngressServices {
