@@ -36,7 +36,7 @@ E2E_CLUSTER_NAME ?= smartcity-e2e
 E2E_FLAGS ?=
 
 ## Go packages per test kind; directories that do not exist yet are left out.
-UNIT_PKGS = $(foreach d,api internal cmd test/manifests,$(if $(wildcard $(d)/),./$(d)/...))
+UNIT_PKGS = . $(foreach d,api internal cmd test/manifests,$(if $(wildcard $(d)/),./$(d)/...))
 ENVTEST_PKGS = $(foreach d,controllers test/envtest,$(if $(wildcard $(d)/),./$(d)/...))
 ## Packages whose tests define the -update flag that rewrites golden files.
 GOLDEN_PKGS = $(sort $(patsubst %/,./%,$(dir $(shell grep -rlE --include='*_test.go' 'flag\.Bool."update"' internal 2>/dev/null))))
@@ -120,7 +120,7 @@ test: ## Run every test stage (verify, unit, envtest, ...) with times and a summ
 	hack/test-stages.sh
 
 .PHONY: test-unit
-test-unit: ## Run the unit tests (api, internal, cmd, test/manifests).
+test-unit: ## Run the unit tests (main, api, internal, cmd, test/manifests).
 	@if [ -z "$(strip $(UNIT_PKGS))" ]; then echo "test-unit: no unit test packages yet"; exit 0; fi
 	go test $(GO_TEST_FLAGS) $(UNIT_PKGS)
 

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -40,18 +41,25 @@ func init() {
 
 func main() {
 	var o options.Manager
-	fs := pflag.CommandLine
-	options.AddManagerFlags(fs, &o)
 	zapOpts := zap.Options{Development: false}
-	zapOpts.BindFlags(flag.CommandLine)
-	fs.AddGoFlagSet(flag.CommandLine) // the zap flags and controller-runtime's --kubeconfig
-	pflag.Parse()
+	_ = newFlagSet(&o, &zapOpts, flag.CommandLine, pflag.ExitOnError).Parse(os.Args[1:]) // exits on an error
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
 	if err := run(ctrl.SetupSignalHandler(), o); err != nil {
 		ctrl.Log.Error(err, "Operator failed")
 		os.Exit(1)
 	}
+}
+
+// newFlagSet binds the operator's flags (POSIX-style: long flags take two dashes): its own,
+// the zap flags, and the Go flags in goFlags (flag.CommandLine holds controller-runtime's
+// --kubeconfig).
+func newFlagSet(o *options.Manager, zapOpts *zap.Options, goFlags *flag.FlagSet, onError pflag.ErrorHandling) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(os.Args[0], onError)
+	options.AddManagerFlags(fs, o)
+	zapOpts.BindFlags(goFlags)
+	fs.AddGoFlagSet(goFlags)
+	return fs
 }
 
 func run(ctx context.Context, f options.Manager) error {
@@ -94,15 +102,19 @@ func run(ctx context.Context, f options.Manager) error {
 	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
 		return err
 	}
-	if err := (&controllers.PublicServiceReconciler{
+	services := &controllers.PublicServiceReconciler{
 		Client:        mgr.GetClient(),
 		Recorder:      mgr.GetEventRecorder("smartcity-operator"),
 		Options:       renderOpts,
 		ClusterDomain: f.ClusterDomain,
 
 		SkipConnectivityVerification: !f.VerifyConnectivity,
-	}).SetupWithManager(mgr); err != nil {
+	}
+	if err := services.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up PublicService controller: %w", err)
+	}
+	if err := metrics.Registry.Register(services.Collector(mgr.GetClient())); err != nil {
+		return fmt.Errorf("failed to register metrics: %w", err)
 	}
 	if err := (&controllers.NetworkZoneReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up NetworkZone controller: %w", err)
