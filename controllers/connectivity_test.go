@@ -107,7 +107,7 @@ var _ = Describe("ConnectivityVerified", func() {
 func sampleObjects(dir string) []client.Object {
 	m, err := audit.ReadFiles([]string{dir}, false, nil)
 	Expect(err).NotTo(HaveOccurred())
-	var out []client.Object
+	out := make([]client.Object, 0, len(m.Namespaces)+len(m.NetworkZones)+len(m.PublicServices))
 	for i := range m.Namespaces {
 		out = append(out, &m.Namespaces[i])
 	}

@@ -131,7 +131,7 @@ func newAnalysis(m *Model, opts Options) (*analysis, error) {
 		if n.workload != nil {
 			workloads = append(workloads, *n.workload)
 			if a.nsLabels[n.workload.Namespace] == nil {
-				a.nsLabels[n.workload.Namespace] = map[string]string{namespaceNameLabel: n.workload.Namespace}
+				a.nsLabels[n.workload.Namespace] = map[string]string{corev1.LabelMetadataName: n.workload.Namespace}
 			}
 		}
 	}
