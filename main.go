@@ -4,17 +4,15 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
+	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -22,12 +20,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/controllers"
+	"github.com/smartcity-io/smartcity-operator/internal/options"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
@@ -39,69 +39,40 @@ func init() {
 	utilruntime.Must(gatewayv1.Install(scheme))
 }
 
-// flags are the operator's command-line settings.
-type flags struct {
-	metricsAddr, probeAddr  string
-	secureMetrics, http2    bool
-	leaderElect             bool
-	leaderElectionNamespace string
-	gateway, ingressClass   string
-	ingressNamespace        string
-	dnsNamespace, dnsLabels string
-	zoneServiceType         string
-	clusterDomain           string
-	verifyConnectivity      bool
-}
-
 func main() {
-	var f flags
-	flag.StringVar(&f.metricsAddr, "metrics-bind-address", "0",
-		"Address of the metrics endpoint (:8443 for HTTPS, :8080 for HTTP); 0 disables it.")
-	flag.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
-	flag.BoolVar(&f.secureMetrics, "metrics-secure", true,
-		"Serve metrics over HTTPS with authentication and authorization.")
-	flag.BoolVar(&f.http2, "enable-http2", false,
-		"Enable HTTP/2 for the metrics server (off: HTTP/2 Rapid Reset and Stream Cancellation CVEs).")
-	flag.BoolVar(&f.leaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
-	flag.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "",
-		"Namespace of the leader-election Lease (default: the pod's namespace).")
-	flag.StringVar(&f.gateway, "gateway", "",
-		"Gateway <namespace>/<name> for Public services: an HTTPRoute is attached to it. Empty: an Ingress is rendered instead.")
-	flag.StringVar(&f.ingressClass, "ingress-class", "",
-		"IngressClass of rendered Ingresses (empty: the cluster's default class).")
-	flag.StringVar(&f.ingressNamespace, "ingress-controller-namespace", "",
-		"Namespace of the gateway or ingress controller pods allowed to call Public services (default: the Gateway's namespace, else ingress-nginx).")
-	flag.StringVar(&f.dnsNamespace, "dns-namespace", render.DefaultDNSNamespace,
-		"Namespace of the cluster DNS pods every service may query.")
-	flag.StringVar(&f.dnsLabels, "dns-pod-labels", "k8s-app=kube-dns",
-		"Labels of the cluster DNS pods, as key=value[,key=value].")
-	flag.StringVar(&f.zoneServiceType, "zone-service-type", string(corev1.ServiceTypeLoadBalancer),
-		"Service type of CityNetwork services: LoadBalancer, or NodePort where no load balancer exists.")
-	flag.StringVar(&f.clusterDomain, "cluster-domain", "cluster.local", "The cluster's DNS domain, for status.endpoint.")
-	flag.BoolVar(&f.verifyConnectivity, "verify-connectivity", true,
-		"Audit each service's effective connectivity against its intent (the ConnectivityVerified condition).")
-	opts := zap.Options{Development: false}
-	opts.BindFlags(flag.CommandLine)
-	flag.Parse()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	var o options.Manager
+	zapOpts := zap.Options{Development: false}
+	_ = newFlagSet(&o, &zapOpts, flag.CommandLine, pflag.ExitOnError).Parse(os.Args[1:]) // exits on an error
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
-	if err := run(ctrl.SetupSignalHandler(), f); err != nil {
+	if err := run(ctrl.SetupSignalHandler(), o); err != nil {
 		ctrl.Log.Error(err, "Operator failed")
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, f flags) error {
-	renderOpts, err := f.renderOptions()
+// newFlagSet binds the operator's flags (POSIX-style: long flags take two dashes): its own,
+// the zap flags, and the Go flags in goFlags (flag.CommandLine holds controller-runtime's
+// --kubeconfig).
+func newFlagSet(o *options.Manager, zapOpts *zap.Options, goFlags *flag.FlagSet, onError pflag.ErrorHandling) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(os.Args[0], onError)
+	options.AddManagerFlags(fs, o)
+	zapOpts.BindFlags(goFlags)
+	fs.AddGoFlagSet(goFlags)
+	return fs
+}
+
+func run(ctx context.Context, f options.Manager) error {
+	renderOpts, err := f.Render.Validate()
 	if err != nil {
 		return err
 	}
 	var tlsOpts []func(*tls.Config)
-	if !f.http2 {
+	if !f.HTTP2 {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
-	metricsOpts := metricsserver.Options{BindAddress: f.metricsAddr, SecureServing: f.secureMetrics, TLSOpts: tlsOpts}
-	if f.secureMetrics {
+	metricsOpts := metricsserver.Options{BindAddress: f.MetricsAddr, SecureServing: f.SecureMetrics, TLSOpts: tlsOpts}
+	if f.SecureMetrics {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	managedPods, err := labels.Parse(render.LabelManagedBy + "=" + render.FieldManager)
@@ -111,10 +82,10 @@ func run(ctx context.Context, f flags) error {
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOpts,
-		HealthProbeBindAddress:        f.probeAddr,
-		LeaderElection:                f.leaderElect,
+		HealthProbeBindAddress:        f.ProbeAddr,
+		LeaderElection:                f.LeaderElect,
 		LeaderElectionID:              "smartcity-operator.platform.smartcity.io",
-		LeaderElectionNamespace:       f.leaderElectionNamespace,
+		LeaderElectionNamespace:       f.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&corev1.Pod{}: {Label: managedPods}, // only the operator's pods, for failure reasons
@@ -131,15 +102,19 @@ func run(ctx context.Context, f flags) error {
 	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
 		return err
 	}
-	if err := (&controllers.PublicServiceReconciler{
+	services := &controllers.PublicServiceReconciler{
 		Client:        mgr.GetClient(),
 		Recorder:      mgr.GetEventRecorder("smartcity-operator"),
 		Options:       renderOpts,
-		ClusterDomain: f.clusterDomain,
+		ClusterDomain: f.ClusterDomain,
 
-		SkipConnectivityVerification: !f.verifyConnectivity,
-	}).SetupWithManager(mgr); err != nil {
+		SkipConnectivityVerification: !f.VerifyConnectivity,
+	}
+	if err := services.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up PublicService controller: %w", err)
+	}
+	if err := metrics.Registry.Register(services.Collector(mgr.GetClient())); err != nil {
+		return fmt.Errorf("failed to register metrics: %w", err)
 	}
 	if err := (&controllers.NetworkZoneReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up NetworkZone controller: %w", err)
@@ -150,32 +125,6 @@ func run(ctx context.Context, f flags) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	ctrl.Log.Info("Starting operator", "gateway", f.gateway, "ingressClass", f.ingressClass, "zoneServiceType", f.zoneServiceType)
+	ctrl.Log.Info("Starting operator", "gateway", f.Render.Gateway, "ingressClass", f.Render.IngressClass, "zoneServiceType", f.Render.ZoneServiceType)
 	return mgr.Start(ctx)
-}
-
-// renderOptions checks the flags that shape rendering.
-func (f flags) renderOptions() (render.Options, error) {
-	o := render.Options{
-		IngressClass:               f.ingressClass,
-		IngressControllerNamespace: f.ingressNamespace,
-		DNSNamespace:               f.dnsNamespace,
-		ZoneServiceType:            corev1.ServiceType(f.zoneServiceType),
-	}
-	if o.ZoneServiceType != corev1.ServiceTypeLoadBalancer && o.ZoneServiceType != corev1.ServiceTypeNodePort {
-		return o, fmt.Errorf("--zone-service-type must be LoadBalancer or NodePort, not %q", f.zoneServiceType)
-	}
-	if f.gateway != "" {
-		ns, name, ok := strings.Cut(f.gateway, "/")
-		if !ok || ns == "" || name == "" {
-			return o, fmt.Errorf("--gateway must be <namespace>/<name>, not %q", f.gateway)
-		}
-		o.Gateway = &types.NamespacedName{Namespace: ns, Name: name}
-	}
-	sel, err := labels.ConvertSelectorToLabelsMap(f.dnsLabels)
-	if err != nil || len(sel) == 0 {
-		return o, errors.Join(fmt.Errorf("--dns-pod-labels must be key=value[,key=value], not %q", f.dnsLabels), err)
-	}
-	o.DNSPodLabels = sel
-	return o, nil
 }

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"slices"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1 "k8s.io/api/core/v1"
 
-	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/audit"
-	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
 // +kubebuilder:rbac:groups=apps,resources=replicasets;statefulsets;daemonsets,verbs=get;list;watch
@@ -30,19 +28,15 @@ func (r *PublicServiceReconciler) verifyConnectivity(ctx context.Context, s *sco
 	report, err := audit.Analyze(model.Within(r.flowNamespaces(s)...), audit.Options{Render: r.Options})
 	if err != nil {
 		r.violations.forget(key)
-		setConnectivity(&s.status, s.svc.Generation, metav1.ConditionUnknown, platformv1alpha1.ReasonAuditFailed, err.Error())
+		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "AuditFailed", "Audit", "the connectivity audit failed: %v", err)
+		s.connectivity = &connectivityResult{failed: true}
 		return nil
 	}
 	r.violations.record(key, report.Violations, key)
 	summary, ok := report.Service(s.svc.Namespace, s.svc.Name)
-	switch {
-	case !ok:
-		setConnectivity(&s.status, s.svc.Generation, metav1.ConditionUnknown, platformv1alpha1.ReasonAuditFailed,
-			"the service has no workload to audit yet")
-	case summary.Verified:
-		setConnectivity(&s.status, s.svc.Generation, metav1.ConditionTrue, platformv1alpha1.ReasonConnectivityVerified, summary.Message())
-	default:
-		setConnectivity(&s.status, s.svc.Generation, metav1.ConditionFalse, platformv1alpha1.ReasonConnectivityMismatch, summary.Message())
+	s.connectivity = &connectivityResult{audited: ok}
+	if ok {
+		s.connectivity.verified, s.connectivity.message = summary.Verified, summary.Message()
 	}
 	return nil
 }
@@ -50,8 +44,8 @@ func (r *PublicServiceReconciler) verifyConnectivity(ctx context.Context, s *sco
 // flowNamespaces lists the namespaces whose objects decide the service's flows: its own, its
 // peers', the cluster DNS and the ingress controller's.
 func (r *PublicServiceReconciler) flowNamespaces(s *scope) []string {
-	ns := []string{s.svc.Namespace,
-		cmpOr(r.Options.DNSNamespace, render.DefaultDNSNamespace), r.ingressControllerNamespace()}
+	opts := r.Options.WithDefaults()
+	ns := []string{s.svc.Namespace, opts.DNSNamespace, opts.IngressControllerNamespace}
 	for _, p := range append(slices.Clone(s.flows.IngressServices), s.flows.EgressServices...) {
 		ns = append(ns, p.Namespace)
 	}
@@ -68,27 +62,4 @@ func (r *PublicServiceReconciler) flowNamespaces(s *scope) []string {
 	}
 	slices.Sort(ns)
 	return slices.Compact(ns)
-}
-
-func (r *PublicServiceReconciler) ingressControllerNamespace() string {
-	switch {
-	case r.Options.IngressControllerNamespace != "":
-		return r.Options.IngressControllerNamespace
-	case r.Options.Gateway != nil && r.Options.Gateway.Namespace != "":
-		return r.Options.Gateway.Namespace
-	default:
-		return render.DefaultIngressControllerNamespace
-	}
-}
-
-// setConnectivity sets ConnectivityVerified, which is not part of Ready.
-func setConnectivity(st *platformv1alpha1.PublicServiceStatus, gen int64, status metav1.ConditionStatus, reason, message string) {
-	setCondition(st, gen, platformv1alpha1.ConditionConnectivityVerified, status, reason, message)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -1,19 +1,16 @@
 package controllers
 
 import (
-	"bytes"
-	"io"
-	"os"
+	"fmt"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/audit"
@@ -26,8 +23,8 @@ var _ = Describe("ConnectivityVerified", func() {
 		ns := newNamespace(nil)
 		create(testutil.PublicService("vneid", ns).Profile(platformv1alpha1.ProfileIdentityVerification).AllowFromService("forms", "").Obj())
 		create(testutil.PublicService("forms", ns).Consumes("vneid", "").Obj())
-		waitCondition(ns, "vneid", platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonConnectivityVerified)
-		waitCondition(ns, "forms", platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonConnectivityVerified)
+		waitCondition(ns, "vneid", platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonEffectiveMatchesIntent)
+		waitCondition(ns, "forms", platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonEffectiveMatchesIntent)
 
 		allowAll := &networkingv1.NetworkPolicy{
 			ObjectMeta: metav1.ObjectMeta{Name: "allow-everything", Namespace: ns},
@@ -46,14 +43,24 @@ var _ = Describe("ConnectivityVerified", func() {
 			haveCondition(metav1.ConditionTrue, platformv1alpha1.ReasonPolicyApplied))
 
 		Expect(k8sClient.Delete(ctx, allowAll)).To(Succeed())
-		waitCondition(ns, "vneid", platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonConnectivityVerified)
+		waitCondition(ns, "vneid", platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonEffectiveMatchesIntent)
 	})
 
 	It("exports services per condition and violations as Prometheus metrics", func() {
+		Expect(promtestutil.CollectAndLint(collector)).To(BeEmpty())
+		// Every condition and status, and every violation kind, is exported, zero or not.
+		Expect(promtestutil.CollectAndCount(collector, "smartcity_publicservices")).To(Equal(5 * 3))
+		Expect(promtestutil.CollectAndCount(collector, "smartcity_connectivity_violations")).To(Equal(4))
+
 		ns := newNamespace(nil)
 		create(testutil.PublicService("vneid", ns).Profile(platformv1alpha1.ProfileIdentityVerification).Obj())
-		waitCondition(ns, "vneid", platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonConnectivityVerified)
-		before := gauge("smartcity_connectivity_violations", "kind", string(audit.TooOpen))
+		waitCondition(ns, "vneid", platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonEffectiveMatchesIntent)
+		// The suite's other services share the gauges: compare with their values before.
+		tooOpen := func() float64 { return gauge("smartcity_connectivity_violations", "kind", string(audit.TooOpen)) }
+		unverified := func() float64 {
+			return gauge("smartcity_publicservices", "condition", platformv1alpha1.ConditionConnectivityVerified, "status", "False")
+		}
+		tooOpenBefore, unverifiedBefore := tooOpen(), unverified()
 		create(&networkingv1.NetworkPolicy{
 			ObjectMeta: metav1.ObjectMeta{Name: "allow-everything", Namespace: ns},
 			Spec: networkingv1.NetworkPolicySpec{
@@ -62,21 +69,19 @@ var _ = Describe("ConnectivityVerified", func() {
 			},
 		})
 		waitCondition(ns, "vneid", platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionFalse, platformv1alpha1.ReasonConnectivityMismatch)
-		Eventually(func() float64 { return gauge("smartcity_connectivity_violations", "kind", string(audit.TooOpen)) },
-			timeout, interval).Should(BeNumerically(">", before))
-		Expect(gauge("smartcity_publicservices", "condition", platformv1alpha1.ConditionConnectivityVerified, "status", "False")).
-			To(BeNumerically(">=", 1))
+		Eventually(tooOpen, timeout, interval).Should(BeNumerically(">", tooOpenBefore))
+		Eventually(unverified, timeout, interval).Should(BeNumerically(">", unverifiedBefore))
 	})
 
 	It("gives the same report live (the operator's objects in the API server) as offline (the manifests)", func() {
 		samples := filepath.Join("..", "config", "samples")
 		for _, obj := range sampleObjects(samples) {
-			Expect(k8sClient.Create(ctx, obj)).To(Succeed(), "creating %s %s", obj.GetKind(), obj.GetName())
+			Expect(k8sClient.Create(ctx, obj)).To(Succeed(), "creating %T %s", obj, obj.GetName())
 		}
 		for _, s := range [][2]string{{"city-portal", "portal"}, {"city-identity", "vneid"}, {"city-health", "checkin"}} {
 			waitCondition(s[0], s[1], platformv1alpha1.ConditionNetworkIsolated, metav1.ConditionTrue, platformv1alpha1.ReasonPolicyApplied)
 			waitCondition(s[0], s[1], platformv1alpha1.ConditionDependenciesSatisfied, metav1.ConditionTrue, platformv1alpha1.ReasonDependenciesSatisfied)
-			waitCondition(s[0], s[1], platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonConnectivityVerified)
+			waitCondition(s[0], s[1], platformv1alpha1.ConditionConnectivityVerified, metav1.ConditionTrue, platformv1alpha1.ReasonEffectiveMatchesIntent)
 		}
 		// The suite's operator runs with these options; the offline audit must render alike.
 		opts := audit.Options{Render: render.Options{IngressClass: "city", ZoneServiceType: "NodePort"}}
@@ -97,47 +102,30 @@ var _ = Describe("ConnectivityVerified", func() {
 	})
 })
 
-// sampleObjects reads every object of the sample city's manifests.
-func sampleObjects(dir string) []*unstructured.Unstructured {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+// sampleObjects reads the sample city's manifests with the audit's reader: namespaces
+// first, then zones, then services.
+func sampleObjects(dir string) []client.Object {
+	m, err := audit.ReadFiles([]string{dir}, false, nil)
 	Expect(err).NotTo(HaveOccurred())
-	var out []*unstructured.Unstructured
-	for _, f := range files {
-		if filepath.Base(f) == "kustomization.yaml" {
-			continue
-		}
-		raw, err := os.ReadFile(f)
-		Expect(err).NotTo(HaveOccurred())
-		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-		for {
-			u := &unstructured.Unstructured{}
-			if err := dec.Decode(&u.Object); err == io.EOF {
-				break
-			} else {
-				Expect(err).NotTo(HaveOccurred(), f)
-			}
-			if len(u.Object) > 0 {
-				out = append(out, u)
-			}
-		}
+	out := make([]client.Object, 0, len(m.Namespaces)+len(m.NetworkZones)+len(m.PublicServices))
+	for i := range m.Namespaces {
+		out = append(out, &m.Namespaces[i])
 	}
-	// Namespaces first, then zones, then services.
-	rank := map[string]int{"Namespace": 0, "NetworkZone": 1, "PublicService": 2}
-	sorted := make([]*unstructured.Unstructured, 0, len(out))
-	for r := range 3 {
-		for _, u := range out {
-			if rank[u.GetKind()] == r {
-				sorted = append(sorted, u)
-			}
-		}
+	for i := range m.NetworkZones {
+		out = append(out, &m.NetworkZones[i])
 	}
-	return sorted
+	for i := range m.PublicServices {
+		out = append(out, &m.PublicServices[i])
+	}
+	Expect(out).To(HaveLen(8), "the sample city has 3 namespaces, 2 zones and 3 services")
+	return out
 }
 
-// gauge returns the value of a gauge of the controller-runtime registry with these labels
-// (name, value pairs), or 0.
+// gauge returns the value of a gauge of the suite's registry with these labels (name, value
+// pairs), failing when there is no such gauge.
 func gauge(name string, labels ...string) float64 {
-	families, err := metrics.Registry.Gather()
+	GinkgoHelper()
+	families, err := metricsRegistry.Gather()
 	Expect(err).NotTo(HaveOccurred())
 	for _, f := range families {
 		if f.GetName() != name {
@@ -149,6 +137,7 @@ func gauge(name string, labels ...string) float64 {
 			}
 		}
 	}
+	Fail(fmt.Sprintf("no gauge %s%v", name, labels))
 	return 0
 }
 

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
@@ -71,7 +72,7 @@ var _ = Describe("Drift repair", func() {
 		Entry("ServiceAccount: token automount turned on", drift{
 			newObj: func() client.Object { return &corev1.ServiceAccount{} },
 			value: func(o client.Object) any {
-				return ptrValue(o.(*corev1.ServiceAccount).AutomountServiceAccountToken, true)
+				return ptr.Deref(o.(*corev1.ServiceAccount).AutomountServiceAccountToken, true)
 			},
 			mutate:  func(o client.Object) { o.(*corev1.ServiceAccount).AutomountServiceAccountToken = new(true) },
 			want:    false,

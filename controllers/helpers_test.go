@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
 var nsCounter atomic.Int32
@@ -200,7 +201,7 @@ func dnsEgress() networkingv1.NetworkPolicyEgressRule {
 	return networkingv1.NetworkPolicyEgressRule{
 		To: []networkingv1.NetworkPolicyPeer{{
 			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}},
-			PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns"}},
+			PodSelector:       &metav1.LabelSelector{MatchLabels: render.DefaultDNSPodLabels()},
 		}},
 		Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &port}, {Protocol: &tcp, Port: &port}},
 	}

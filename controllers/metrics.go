@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
@@ -55,6 +56,14 @@ var (
 		[]string{"kind"}, nil)
 )
 
+// Collector returns the collector of the city's metrics: the PublicServices per condition,
+// read through reader at scrape time, and the violations found by this reconciler's
+// connectivity checks. The caller registers it once (main.go, with controller-runtime's
+// registry).
+func (r *PublicServiceReconciler) Collector(reader client.Reader) prometheus.Collector {
+	return &cityCollector{reader: reader, violations: &r.violations}
+}
+
 // cityCollector exports, at scrape time, the PublicServices per condition (from the cache)
 // and the violations found by the last connectivity verification of each existing service.
 type cityCollector struct {
@@ -83,10 +92,10 @@ func (c *cityCollector) Collect(ch chan<- prometheus.Metric) {
 			counts[[2]string{t, s}] = 0
 		}
 	}
-	existing := map[string]bool{}
+	existing := sets.New[string]()
 	for i := range list.Items {
 		svc := &list.Items[i]
-		existing[svc.Namespace+"/"+svc.Name] = true
+		existing.Insert(svc.Namespace + "/" + svc.Name)
 		for _, t := range types {
 			status := "Unknown"
 			if cond := meta.FindStatusCondition(svc.Status.Conditions, t); cond != nil {
@@ -100,7 +109,7 @@ func (c *cityCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	kinds := map[audit.ViolationKind]int{audit.TooOpen: 0, audit.TooClosed: 0, audit.Unisolated: 0, audit.OneSided: 0}
 	for key, byKind := range c.violations.snapshot() {
-		if !existing[key] {
+		if !existing.Has(key) {
 			continue
 		}
 		for k, n := range byKind {

@@ -3,7 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -41,29 +42,48 @@ func (r *NetworkZoneReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, fmt.Errorf("failed to list services using zone: %w", err)
 	}
 	nsLabels := map[string]map[string]string{}
-	var referenced, refused []string
 	for i := range users.Items {
-		svc := &users.Items[i]
-		labels, ok := nsLabels[svc.Namespace]
-		if !ok {
-			ns := &corev1.Namespace{}
-			if err := r.Get(ctx, types.NamespacedName{Name: svc.Namespace}, ns); client.IgnoreNotFound(err) != nil {
-				return ctrl.Result{}, fmt.Errorf("failed to get Namespace %s: %w", svc.Namespace, err)
-			}
-			labels = ns.Labels
-			nsLabels[svc.Namespace] = labels
+		ns := users.Items[i].Namespace
+		if _, ok := nsLabels[ns]; ok {
+			continue
 		}
-		key := client.ObjectKeyFromObject(svc).String()
-		if intent.ZoneAdmits(zone, labels) != nil {
+		n := &corev1.Namespace{}
+		if err := r.Get(ctx, types.NamespacedName{Name: ns}, n); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, fmt.Errorf("failed to get Namespace %s: %w", ns, err)
+		}
+		nsLabels[ns] = n.Labels
+	}
+
+	st := networkZoneStatus(zone, users.Items, nsLabels)
+	if equality.Semantic.DeepEqual(st, zone.Status) {
+		return ctrl.Result{}, nil
+	}
+	patch := client.MergeFrom(zone.DeepCopy())
+	zone.Status = st
+	if err := r.Status().Patch(ctx, zone, patch); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("failed to patch NetworkZone status: %w", err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// networkZoneStatus derives a zone's status from the services that reference it and the
+// labels of their namespaces (by namespace name): which use the zone and which it refuses.
+// zone is not modified.
+func networkZoneStatus(zone *platformv1alpha1.NetworkZone, users []platformv1alpha1.PublicService,
+	nsLabels map[string]map[string]string) platformv1alpha1.NetworkZoneStatus {
+	var referenced, refused []string
+	for i := range users {
+		key := client.ObjectKeyFromObject(&users[i]).String()
+		if intent.ZoneAdmits(zone, nsLabels[users[i].Namespace]) != nil {
 			refused = append(refused, key)
 		} else {
 			referenced = append(referenced, key)
 		}
 	}
-	sort.Strings(referenced)
-	sort.Strings(refused)
+	slices.Sort(referenced)
+	slices.Sort(refused)
 
-	st := zone.Status.DeepCopy()
+	st := *zone.Status.DeepCopy()
 	st.ObservedGeneration = zone.Generation
 	st.ReferencedBy, st.Refused = referenced, refused
 	cond := metav1.Condition{Type: platformv1alpha1.ConditionZoneAccepted, Status: metav1.ConditionTrue,
@@ -75,15 +95,7 @@ func (r *NetworkZoneReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			len(referenced), strings.Join(refused, ", "))
 	}
 	meta.SetStatusCondition(&st.Conditions, cond)
-	if equality.Semantic.DeepEqual(*st, zone.Status) {
-		return ctrl.Result{}, nil
-	}
-	patch := client.MergeFrom(zone.DeepCopy())
-	zone.Status = *st
-	if err := r.Status().Patch(ctx, zone, patch); err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("failed to patch NetworkZone status: %w", err)
-	}
-	return ctrl.Result{}, nil
+	return st
 }
 
 // SetupWithManager registers the reconciler; it watches the services that reference zones
@@ -116,15 +128,13 @@ func (r *NetworkZoneReconciler) zonesUsedInNamespace(ctx context.Context, o clie
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices")
 		return nil
 	}
-	seen := map[string]bool{}
-	var out []reconcile.Request
+	zones := sets.New[string]()
 	for i := range list.Items {
-		for _, z := range intent.ZoneNames(&list.Items[i]) {
-			if !seen[z] {
-				seen[z] = true
-				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: z}})
-			}
-		}
+		zones.Insert(intent.ZoneNames(&list.Items[i])...)
+	}
+	out := make([]reconcile.Request, 0, zones.Len())
+	for _, z := range sets.List(zones) {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: z}})
 	}
 	return out
 }

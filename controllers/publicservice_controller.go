@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,8 +16,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -40,24 +43,15 @@ type PublicServiceReconciler struct {
 	violations violationStore
 }
 
-// scope is the state of one reconcile, passed from step to step.
+// scope is the state of one reconcile, passed from step to step. Steps record what they
+// observe; computeStatus (status.go) derives the status from it.
 type scope struct {
-	svc     *platformv1alpha1.PublicService
-	spec    platformv1alpha1.PublicServiceSpec // effective
-	flows   intent.Resolved
-	status  platformv1alpha1.PublicServiceStatus // being computed
-	deploy  *appsv1.Deployment                   // live, after the deployment step
-	blocked string                               // set by a step that stops the rest, with why
-	touched map[string]bool                      // conditions set by this reconcile
+	svc  *platformv1alpha1.PublicService
+	spec platformv1alpha1.PublicServiceSpec // effective
+	observations
 }
 
-// set sets a condition on the status being computed.
-func (s *scope) set(typ string, status metav1.ConditionStatus, reason, message string) {
-	setCondition(&s.status, s.svc.Generation, typ, status, reason, message)
-	s.touched[typ] = true
-}
-
-// step is one named part of a reconcile. A step that cannot go on sets s.blocked.
+// step is one named part of a reconcile. A step that cannot go on sets s.stopped.
 type step struct {
 	name string
 	run  func(context.Context, *scope) error
@@ -89,20 +83,23 @@ func (r *PublicServiceReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		return ctrl.Result{}, nil // nothing can be created there any more; everything goes with it
 	}
 
-	s := &scope{svc: svc, spec: svc.Effective(), touched: map[string]bool{}}
-	s.status.Conditions = svc.Status.DeepCopy().Conditions
+	s := &scope{svc: svc, spec: svc.Effective()}
 	defer func() {
-		if err := r.patchStatus(ctx, s, reterr); err != nil {
+		if err := r.patchStatus(ctx, s); err != nil {
 			reterr = errors.Join(reterr, err)
 		}
 	}()
 
 	for _, st := range r.steps() {
 		if err := st.run(ctx, s); err != nil {
+			s.stopped = fmt.Sprintf("the %s step failed; the error is in a Warning event", st.name)
+			if _, ok := errors.AsType[*applyError](err); !ok { // apply errors have their event already
+				r.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, "ReconcileFailed", "Reconcile", "%s: %v", st.name, err)
+			}
 			return ctrl.Result{}, fmt.Errorf("%s: %w", st.name, err)
 		}
-		if s.blocked != "" {
-			ctrl.LoggerFrom(ctx).Info("Reconcile stopped", "step", st.name, "why", s.blocked)
+		if s.stopped != "" {
+			ctrl.LoggerFrom(ctx).Info("Reconcile stopped", "step", st.name, "why", s.stopped)
 			return ctrl.Result{RequeueAfter: time.Minute}, nil
 		}
 	}
@@ -139,13 +136,11 @@ func (r *PublicServiceReconciler) resolveIntent(ctx context.Context, s *scope) e
 	if err != nil {
 		return err
 	}
-	s.flows = intent.Resolve(s.svc, w)
-	status, reason, message := dependencies(s.flows)
-	s.set(platformv1alpha1.ConditionDependenciesSatisfied, status, reason, message)
+	s.flows, s.resolved = intent.Resolve(s.svc, w), true
 
-	before := stringSet(s.svc.Status.UnadmittedConsumers)
+	before := sets.New(s.svc.Status.UnadmittedConsumers...)
 	for _, u := range s.flows.Unadmitted {
-		if !before[u.String()] {
+		if !before.Has(u.String()) {
 			r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ConsumerNotAdmitted", "Admit",
 				"%s consumes this service but spec.allowFrom does not admit it; its calls are denied", u)
 		}
@@ -153,20 +148,16 @@ func (r *PublicServiceReconciler) resolveIntent(ctx context.Context, s *scope) e
 	return nil
 }
 
+// reconcileNetworkPolicy applies the NetworkPolicy. A name conflict stops the reconcile: no
+// pod is created without the policy.
 func (r *PublicServiceReconciler) reconcileNetworkPolicy(ctx context.Context, s *scope) error {
-	res, err := r.applyChild(ctx, s, "NetworkPolicy", &networkingv1.NetworkPolicy{}, render.NetworkPolicy(r.input(s)))
-	if err != nil {
-		if conflict, ok := errors.AsType[*conflictError](err); ok {
-			s.set(platformv1alpha1.ConditionNetworkIsolated, metav1.ConditionFalse, platformv1alpha1.ReasonNameConflict, conflict.Error())
-			s.blocked = "NetworkPolicy name conflict: no pods are created without the policy"
-			return nil
-		}
-		s.set(platformv1alpha1.ConditionNetworkIsolated, metav1.ConditionFalse, platformv1alpha1.ReasonApplyFailed, err.Error())
-		return err
+	err := r.applyChild(ctx, s, "NetworkPolicy", &networkingv1.NetworkPolicy{}, render.NetworkPolicy(r.input(s)))
+	s.policy = &childApply{kind: "NetworkPolicy", err: err}
+	if _, ok := errors.AsType[*conflictError](err); ok {
+		s.stopped = "NetworkPolicy name conflict: no pods are created without the policy"
+		return nil
 	}
-	_ = res
-	s.set(platformv1alpha1.ConditionNetworkIsolated, metav1.ConditionTrue, platformv1alpha1.ReasonPolicyApplied, policySummary(s.flows))
-	return nil
+	return err
 }
 
 func (r *PublicServiceReconciler) reconcileServiceAccount(ctx context.Context, s *scope) error {
@@ -183,7 +174,7 @@ func (r *PublicServiceReconciler) reconcileDeployment(ctx context.Context, s *sc
 	if !s.spec.Autoscaled() {
 		ok, err := r.applyOrBlock(ctx, s, "Deployment", live, render.Deployment(in, true))
 		if ok {
-			s.deploy = live
+			s.deployment = live
 		}
 		return err
 	}
@@ -206,23 +197,25 @@ func (r *PublicServiceReconciler) reconcileDeployment(ctx context.Context, s *sc
 	}
 	if justCreated || ownsField(live, render.FieldManager, "spec", "replicas") {
 		// Keep the current count (at least replicas.min) while handing replicas to the HPA.
-		count := max(ptrValue(live.Spec.Replicas, 1), *s.spec.Replicas.Min)
+		count := max(ptr.Deref(live.Spec.Replicas, 1), *s.spec.Replicas.Min)
 		if err := r.Apply(ctx, render.ReplicasHandoff(in, count),
 			client.FieldOwner(render.HandoffFieldManager), client.ForceOwnership); err != nil {
-			return fmt.Errorf("failed to hand Deployment replicas over to the HPA: %w", err)
+			err = r.applyFailed(s, "Deployment", fmt.Errorf("failed to hand Deployment replicas over to the HPA: %w", err))
+			s.child = &childApply{kind: "Deployment", err: err}
+			return err
 		}
 	}
 	ok, err := r.applyOrBlock(ctx, s, "Deployment", live, render.Deployment(in, false))
 	if ok {
-		s.deploy = live
+		s.deployment = live
 	}
 	return err
 }
 
 func (r *PublicServiceReconciler) reconcileService(ctx context.Context, s *scope) error {
-	_, err := r.applyOrBlock(ctx, s, "Service", &corev1.Service{}, render.Service(r.input(s)))
-	if err == nil && s.blocked == "" {
-		s.status.Endpoint = fmt.Sprintf("%s.%s.svc.%s:%d", s.svc.Name, s.svc.Namespace, r.clusterDomain(), *s.spec.Port)
+	ok, err := r.applyOrBlock(ctx, s, "Service", &corev1.Service{}, render.Service(r.input(s)))
+	if ok {
+		s.endpoint = fmt.Sprintf("%s.%s.svc.%s:%d", s.svc.Name, s.svc.Namespace, cmp.Or(r.ClusterDomain, "cluster.local"), *s.spec.Port)
 	}
 	return err
 }
@@ -259,62 +252,73 @@ func (r *PublicServiceReconciler) reconcileExposure(ctx context.Context, s *scop
 	return r.deleteIfOwned(ctx, s, "Ingress", &networkingv1.Ingress{})
 }
 
-// observeAvailability reads the Deployment's and pods' state into Available.
+// observeAvailability reads the Deployment's state and, while too few pods are ready, the
+// pods' failures.
 func (r *PublicServiceReconciler) observeAvailability(ctx context.Context, s *scope) error {
-	d := s.deploy
-	s.status.Replicas, s.status.ReadyReplicas = d.Status.Replicas, d.Status.ReadyReplicas
-	minReady := *s.spec.Replicas.Min
-	if d.Status.ReadyReplicas >= minReady {
-		s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionTrue, platformv1alpha1.ReasonDeploymentAvailable,
-			fmt.Sprintf("%d of %d pods ready (replicas.min %d)", d.Status.ReadyReplicas, d.Status.Replicas, minReady))
-		return nil
+	if s.deployment.Status.ReadyReplicas < *s.spec.Replicas.Min {
+		pods := &corev1.PodList{}
+		if err := r.List(ctx, pods, client.InNamespace(s.svc.Namespace), client.MatchingLabels(render.SelectorLabels(s.svc.Name))); err != nil {
+			return fmt.Errorf("failed to list pods: %w", err)
+		}
+		s.podFailure = podFailure(pods.Items)
 	}
-	pods := &corev1.PodList{}
-	if err := r.List(ctx, pods, client.InNamespace(s.svc.Namespace), client.MatchingLabels(render.SelectorLabels(s.svc.Name))); err != nil {
-		return fmt.Errorf("failed to list pods: %w", err)
-	}
-	if failure := podFailure(pods.Items); failure != "" {
-		s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonPodsFailing, failure)
-		return nil
-	}
-	s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonDeploymentProgressing,
-		fmt.Sprintf("%d of %d pods ready, replicas.min is %d", d.Status.ReadyReplicas, d.Status.Replicas, minReady))
+	s.availability = true
 	return nil
 }
 
-// applyChild applies one child and records an event when it changed.
-func (r *PublicServiceReconciler) applyChild(ctx context.Context, s *scope, kind string, live client.Object, ac applyConfiguration) (applyResult, error) {
+// applyChild applies one child and records an event when it changed, or a Warning event with
+// the API server's error when it failed. Apply errors come back as *applyError, terminal
+// when the object is invalid; a name conflict as *conflictError.
+func (r *PublicServiceReconciler) applyChild(ctx context.Context, s *scope, kind string, live client.Object, ac applyConfiguration) error {
 	res, err := applyChild(ctx, r.Client, s.svc, kind, live, ac, r.key(s))
+	// Children are named after their PublicService, in its namespace.
+	child := klog.KRef(s.svc.Namespace, s.svc.Name)
 	switch {
 	case err != nil:
-		if _, ok := errors.AsType[*conflictError](err); !ok {
-			r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ApplyFailed", "Apply", "%s: %v", kind, err)
+		if _, ok := errors.AsType[*conflictError](err); ok {
+			return err
 		}
+		return r.applyFailed(s, kind, err)
 	case res == created:
 		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Created", "Apply", "Created %s %s", kind, s.svc.Name)
-		ctrl.LoggerFrom(ctx).Info("Created child", "kind", kind, "child", klog.KObj(s.svc))
+		ctrl.LoggerFrom(ctx).Info("Created child", "kind", kind, "child", child)
 	case res == updated:
 		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Updated", "Apply", "Updated %s %s", kind, s.svc.Name)
-		ctrl.LoggerFrom(ctx).Info("Updated child", "kind", kind, "child", klog.KObj(s.svc))
+		ctrl.LoggerFrom(ctx).Info("Updated child", "kind", kind, "child", child)
 	}
-	return res, err
+	return nil
 }
 
-// applyOrBlock applies a child after the NetworkPolicy. A name conflict marks the service
-// unavailable and stops the reconcile; an API error is returned (invalid objects terminally).
-// It reports whether the child was applied; live then holds its new state.
+// applyFailed records a Warning event with the API server's error and returns it as an
+// *applyError: terminal when the object is invalid (retrying cannot help), else retried.
+func (r *PublicServiceReconciler) applyFailed(s *scope, kind string, err error) error {
+	r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ApplyFailed", "Apply", "%s: %v", kind, err)
+	err = &applyError{kind: kind, err: err}
+	if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
+		return reconcile.TerminalError(err)
+	}
+	return err
+}
+
+// applyError is an API error from applying a child; its Warning event is recorded.
+type applyError struct {
+	kind string
+	err  error
+}
+
+func (e *applyError) Error() string { return e.err.Error() }
+func (e *applyError) Unwrap() error { return e.err }
+
+// applyOrBlock applies a child after the NetworkPolicy. A name conflict stops the reconcile;
+// an API error is returned. Either is recorded in s.child. It reports whether the child was
+// applied; live then holds its new state.
 func (r *PublicServiceReconciler) applyOrBlock(ctx context.Context, s *scope, kind string, live client.Object, ac applyConfiguration) (bool, error) {
-	_, err := r.applyChild(ctx, s, kind, live, ac)
-	var conflict *conflictError
-	switch {
-	case errors.As(err, &conflict):
-		s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonNameConflict, conflict.Error())
-		s.blocked = kind + " name conflict"
-		return false, nil
-	case err != nil:
-		s.set(platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonApplyFailed, err.Error())
-		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
-			return false, reconcile.TerminalError(err)
+	err := r.applyChild(ctx, s, kind, live, ac)
+	if err != nil {
+		s.child = &childApply{kind: kind, err: err}
+		if _, ok := errors.AsType[*conflictError](err); ok {
+			s.stopped = kind + " name conflict"
+			return false, nil
 		}
 		return false, err
 	}
@@ -332,27 +336,14 @@ func (r *PublicServiceReconciler) deleteIfOwned(ctx context.Context, s *scope, k
 	return err
 }
 
-// patchStatus computes Ready and the remaining status, and writes it once, only if it changed.
-func (r *PublicServiceReconciler) patchStatus(ctx context.Context, s *scope, reconcileErr error) error {
-	st := &s.status
-	st.ObservedGeneration = s.svc.Generation
-	st.Exposure = s.spec.Exposure.Mode
-	st.AdmittedConsumers, st.AdmittedZones, st.Destinations, st.UnadmittedConsumers = flowStatus(s.flows)
-	if st.Endpoint == "" {
-		st.Endpoint = s.svc.Status.Endpoint
-	}
-	why := s.blocked
-	if why == "" && reconcileErr != nil {
-		why = reconcileErr.Error()
-	}
-	markUnevaluated(st, s.svc.Generation, s.touched, why)
-	setReady(st, s.svc.Generation)
-
-	if equality.Semantic.DeepEqual(*st, s.svc.Status) {
+// patchStatus computes the status from the observations and writes it once, only if it changed.
+func (r *PublicServiceReconciler) patchStatus(ctx context.Context, s *scope) error {
+	st := computeStatus(&s.svc.Status, s.svc.Generation, &s.spec, &s.observations)
+	if equality.Semantic.DeepEqual(st, s.svc.Status) {
 		return nil
 	}
 	patch := client.MergeFrom(s.svc.DeepCopy())
-	s.svc.Status = *st
+	s.svc.Status = st
 	if err := r.Status().Patch(ctx, s.svc, patch); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -369,13 +360,6 @@ func (r *PublicServiceReconciler) namespaceTerminating(ctx context.Context, name
 		return false
 	}
 	return !ns.DeletionTimestamp.IsZero()
-}
-
-func (r *PublicServiceReconciler) clusterDomain() string {
-	if r.ClusterDomain == "" {
-		return "cluster.local"
-	}
-	return r.ClusterDomain
 }
 
 // gatherWorld reads what intent.Resolve needs: the services svc consumes or admits, the
@@ -425,14 +409,6 @@ func gatherWorld(ctx context.Context, c client.Client, svc *platformv1alpha1.Pub
 	}
 	w.NamespaceLabels = ns.Labels
 	return w, nil
-}
-
-func stringSet(list []string) map[string]bool {
-	m := make(map[string]bool, len(list))
-	for _, s := range list {
-		m[s] = true
-	}
-	return m
 }
 
 // podFailure names the first pod failure that keeps pods from becoming ready, or "".

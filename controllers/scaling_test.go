@@ -55,8 +55,9 @@ var _ = Describe("Scaling", func() {
 
 	It("keeps the replica count when switching fixed → autoscaled → fixed", func() {
 		ns := newNamespace(nil)
-		create(testutil.PublicService("switch", ns).Replicas(3, 3).Obj())
-		Eventually(deployment(ns, "switch"), timeout, interval).Should(HaveField("Spec.Replicas", HaveValue(Equal(int32(3)))))
+		// 4 fixed, then autoscaled 3-6: keeping the count (4) differs from resetting to the new min (3).
+		create(testutil.PublicService("switch", ns).Replicas(4, 4).Obj())
+		Eventually(deployment(ns, "switch"), timeout, interval).Should(HaveField("Spec.Replicas", HaveValue(Equal(int32(4)))))
 		Expect(replicasOwners(ns, "switch")()).To(ContainElement(operator))
 		rec := recordReplicas(ns, "switch")
 
@@ -66,15 +67,15 @@ var _ = Describe("Scaling", func() {
 		Eventually(replicasOwners(ns, "switch"), timeout, interval).ShouldNot(ContainElement(operator))
 		waitCondition(ns, "switch", platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonDeploymentProgressing)
 
-		By("switching back to fixed 3")
-		setReplicas(ns, "switch", 3, 3)
+		By("switching back to fixed 4")
+		setReplicas(ns, "switch", 4, 4)
 		eventuallyAbsent(ns, "switch", &autoscalingv2.HorizontalPodAutoscaler{})
 		Eventually(replicasOwners(ns, "switch"), timeout, interval).Should(ContainElement(operator))
 		waitCondition(ns, "switch", platformv1alpha1.ConditionAvailable, metav1.ConditionFalse, platformv1alpha1.ReasonDeploymentProgressing)
 
 		seen := rec.stop()
 		Expect(seen).NotTo(BeEmpty())
-		Expect(seen).To(HaveEach(Equal(int32(3))), "spec.replicas over the switch, in watch order: %v", seen)
+		Expect(seen).To(HaveEach(Equal(int32(4))), "spec.replicas over the switch, in watch order: %v", seen)
 	})
 
 	It("lets the HPA scale the Deployment, and deletes the HPA when replicas become fixed", func() {

@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -57,9 +56,6 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 // SetupWithManager registers the reconciler: it owns the children, and watches the services
 // and zones that change a service's flows, and its pods for failure reasons.
 func (r *PublicServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if err := metrics.Registry.Register(&cityCollector{reader: mgr.GetClient(), violations: &r.violations}); err != nil {
-		return fmt.Errorf("failed to register metrics: %w", err)
-	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1alpha1.PublicService{}).
 		Named("publicservice").
@@ -184,11 +180,4 @@ func fromApplied(ac applyConfiguration, obj client.Object) error {
 		return fmt.Errorf("failed to read applied object: %w", err)
 	}
 	return nil
-}
-
-func ptrValue[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
 }

@@ -13,6 +13,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -40,6 +41,9 @@ var (
 	k8sClient   client.WithWatch // direct client for assertions (and watches)
 	apiRequests *requestCounter
 	scheme      = runtime.NewScheme()
+
+	collector       prometheus.Collector // the city's metrics, as main.go registers them
+	metricsRegistry *prometheus.Registry
 )
 
 const (
@@ -83,11 +87,16 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(SetupIndexes(ctx, mgr)).To(Succeed())
-	Expect((&PublicServiceReconciler{
+	services := &PublicServiceReconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("smartcity-operator"),
 		Options:  render.Options{IngressClass: "city", ZoneServiceType: corev1.ServiceTypeNodePort},
-	}).SetupWithManager(mgr)).To(Succeed())
+	}
+	Expect(services.SetupWithManager(mgr)).To(Succeed())
+	// The suite's own registry, as main.go registers the collector with controller-runtime's.
+	collector = services.Collector(mgr.GetClient())
+	metricsRegistry = prometheus.NewPedanticRegistry()
+	Expect(metricsRegistry.Register(collector)).To(Succeed())
 	Expect((&NetworkZoneReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)).To(Succeed())
 
 	go func() {

@@ -39,7 +39,8 @@ const (
 	// ReasonNameConflict: an object the operator would create already exists and belongs to
 	// someone else; the operator never takes it over.
 	ReasonNameConflict = "NameConflict"
-	// ReasonApplyFailed: the API server refused an object; the message says why.
+	// ReasonApplyFailed: the API server refused an object; the message names its kind, and the
+	// fields to change when the object is invalid. The API server's error is in a Warning event.
 	ReasonApplyFailed = "ApplyFailed"
 
 	// ReasonDependenciesSatisfied: every dependency exists and consents.
@@ -53,15 +54,16 @@ const (
 	// ReasonZoneNotAllowed: a referenced NetworkZone's allowedNamespaces does not admit this namespace.
 	ReasonZoneNotAllowed = "ZoneNotAllowed"
 
-	// ReasonConnectivityVerified: effective ingress and egress equal the intent.
-	ReasonConnectivityVerified = "EffectiveMatchesIntent"
+	// ReasonEffectiveMatchesIntent: effective ingress and egress equal the intent (ConnectivityVerified=True).
+	ReasonEffectiveMatchesIntent = "EffectiveMatchesIntent"
 	// ReasonConnectivityMismatch: some flows are allowed but not declared, or declared but
 	// blocked; the message names them.
 	ReasonConnectivityMismatch = "ConnectivityMismatch"
-	// ReasonAuditFailed: the connectivity could not be computed; the message says why.
+	// ReasonAuditFailed: the connectivity could not be computed; the error is in a Warning event.
 	ReasonAuditFailed = "AuditFailed"
 
-	// ReasonWaiting: the condition cannot be computed yet (for example before the first reconcile).
+	// ReasonWaiting: the condition was not evaluated, because an earlier step of the reconcile
+	// stopped; the message names the step.
 	ReasonWaiting = "Waiting"
 )
 

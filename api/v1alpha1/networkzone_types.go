@@ -43,7 +43,7 @@ type NetworkZoneSpec struct {
 
 // NetworkZoneStatus is the observed state of a NetworkZone.
 type NetworkZoneStatus struct {
-	// conditions of the zone (Ready).
+	// conditions of the zone (Accepted).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

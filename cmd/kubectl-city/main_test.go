@@ -8,7 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
+
+	cityoptions "github.com/smartcity-io/smartcity-operator/internal/options"
 )
 
 const sampleCity = "../../config/samples"
@@ -128,4 +132,34 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// The plugin takes the operator's render flags, with the operator's defaults: both binaries
+// bind them with options.AddRenderFlags, and this checks that neither redefines one.
+func TestRenderFlagsMatchTheOperator(t *testing.T) {
+	renderFlags := pflag.NewFlagSet("render", pflag.ContinueOnError)
+	cityoptions.AddRenderFlags(renderFlags, &cityoptions.Render{})
+	operator := pflag.NewFlagSet("operator", pflag.ContinueOnError)
+	cityoptions.AddManagerFlags(operator, &cityoptions.Manager{})
+	plugin := newRootCommand(genericiooptions.NewTestIOStreamsDiscard()).PersistentFlags()
+
+	n := 0
+	renderFlags.VisitAll(func(want *pflag.Flag) {
+		n++
+		for bin, fs := range map[string]*pflag.FlagSet{"operator": operator, "kubectl city": plugin} {
+			got := fs.Lookup(want.Name)
+			if got == nil {
+				t.Errorf("%s has no --%s", bin, want.Name)
+				continue
+			}
+			if got.DefValue != want.DefValue || got.Value.Type() != want.Value.Type() {
+				t.Errorf("%s --%s: %s default %q, want %s default %q", bin, want.Name, got.Value.Type(), got.DefValue,
+					want.Value.Type(), want.DefValue)
+			}
+		}
+	})
+	if n != 6 {
+		t.Errorf("%d render flags, want 6 (--gateway, --ingress-class, --ingress-controller-namespace, --dns-namespace, "+
+			"--dns-pod-labels, --zone-service-type)", n)
+	}
 }

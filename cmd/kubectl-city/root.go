@@ -8,17 +8,14 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/smartcity-io/smartcity-operator/internal/audit"
-	"github.com/smartcity-io/smartcity-operator/internal/render"
+	cityoptions "github.com/smartcity-io/smartcity-operator/internal/options"
 )
 
 // Exit codes, so that CI can gate on the audit.
@@ -62,14 +59,9 @@ type options struct {
 	streams genericiooptions.IOStreams
 	config  *genericclioptions.ConfigFlags
 
-	// The operator's flags, with the operator's defaults: they shape rendering and say where
-	// the gateway and the cluster DNS are.
-	gateway                    string
-	ingressClass               string
-	ingressControllerNamespace string
-	dnsNamespace               string
-	dnsPodLabels               string
-	zoneServiceType            string
+	// The operator's render flags, with the operator's defaults: they shape rendering and say
+	// where the gateway and the cluster DNS are.
+	render cityoptions.Render
 }
 
 func newRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
@@ -99,15 +91,7 @@ with non-default ones.`,
 		return fmt.Errorf("%w\nSee '%s --help' for usage", err, c.CommandPath())
 	})
 	o.config.AddFlags(cmd.PersistentFlags())
-	f := cmd.PersistentFlags()
-	f.StringVar(&o.gateway, "gateway", "", "The operator's --gateway <namespace>/<name>: Public services admit that namespace, and render previews an HTTPRoute.")
-	f.StringVar(&o.ingressClass, "ingress-class", "", "The operator's --ingress-class, for rendered Ingresses.")
-	f.StringVar(&o.ingressControllerNamespace, "ingress-controller-namespace", "",
-		"The operator's --ingress-controller-namespace (default: the Gateway's namespace, else "+render.DefaultIngressControllerNamespace+").")
-	f.StringVar(&o.dnsNamespace, "dns-namespace", render.DefaultDNSNamespace, "The operator's --dns-namespace: the namespace of the cluster DNS pods.")
-	f.StringVar(&o.dnsPodLabels, "dns-pod-labels", "k8s-app=kube-dns",
-		"The operator's --dns-pod-labels: the labels of the cluster DNS pods, as key=value[,key=value].")
-	f.StringVar(&o.zoneServiceType, "zone-service-type", string(corev1.ServiceTypeLoadBalancer), "The operator's --zone-service-type: LoadBalancer or NodePort.")
+	cityoptions.AddRenderFlags(cmd.PersistentFlags(), &o.render)
 
 	cmd.AddCommand(newAuditCommand(o), newExplainCommand(o), newRenderCommand(o))
 	return cmd
@@ -115,27 +99,10 @@ with non-default ones.`,
 
 // auditOptions turns the operator's flags into audit options, checked as the operator checks them.
 func (o *options) auditOptions() (audit.Options, error) {
-	r := render.Options{
-		IngressClass:               o.ingressClass,
-		IngressControllerNamespace: o.ingressControllerNamespace,
-		DNSNamespace:               o.dnsNamespace,
-		ZoneServiceType:            corev1.ServiceType(o.zoneServiceType),
+	r, err := o.render.Validate()
+	if err != nil {
+		return audit.Options{}, err
 	}
-	if r.ZoneServiceType != corev1.ServiceTypeLoadBalancer && r.ZoneServiceType != corev1.ServiceTypeNodePort {
-		return audit.Options{}, fmt.Errorf("--zone-service-type must be LoadBalancer or NodePort, not %q", o.zoneServiceType)
-	}
-	if o.gateway != "" {
-		ns, name, ok := strings.Cut(o.gateway, "/")
-		if !ok || ns == "" || name == "" {
-			return audit.Options{}, fmt.Errorf("--gateway must be <namespace>/<name>, not %q", o.gateway)
-		}
-		r.Gateway = &types.NamespacedName{Namespace: ns, Name: name}
-	}
-	sel, err := labels.ConvertSelectorToLabelsMap(o.dnsPodLabels)
-	if err != nil || len(sel) == 0 {
-		return audit.Options{}, fmt.Errorf("--dns-pod-labels must be key=value[,key=value], not %q", o.dnsPodLabels)
-	}
-	r.DNSPodLabels = sel
 	return audit.Options{Render: r}, nil
 }
 

@@ -28,24 +28,6 @@ type Options struct {
 	Render render.Options
 }
 
-// renderOptions returns the render options with the operator's defaults filled in.
-func (o Options) renderOptions() render.Options {
-	r := o.Render
-	if r.IngressControllerNamespace == "" {
-		r.IngressControllerNamespace = render.DefaultIngressControllerNamespace
-		if r.Gateway != nil && r.Gateway.Namespace != "" {
-			r.IngressControllerNamespace = r.Gateway.Namespace
-		}
-	}
-	if r.DNSNamespace == "" {
-		r.DNSNamespace = render.DefaultDNSNamespace
-	}
-	if len(r.DNSPodLabels) == 0 {
-		r.DNSPodLabels = render.DefaultDNSPodLabels()
-	}
-	return r
-}
-
 // AuditFiles audits manifest files and folders offline: it reads them (ReadFiles), adds what
 // the operator would render for their PublicServices (Rendered) and analyzes the result.
 func AuditFiles(paths []string, recursive bool, opts Options) (*Report, error) {
@@ -131,7 +113,7 @@ func newAnalysis(m *Model, opts Options) (*analysis, error) {
 	model := m.DeepCopy()
 	model.sort()
 	a := &analysis{
-		opts:     opts.renderOptions(),
+		opts:     opts.Render.WithDefaults(),
 		model:    model,
 		services: resolveAll(model),
 		byID:     map[string]*node{},
@@ -149,7 +131,7 @@ func newAnalysis(m *Model, opts Options) (*analysis, error) {
 		if n.workload != nil {
 			workloads = append(workloads, *n.workload)
 			if a.nsLabels[n.workload.Namespace] == nil {
-				a.nsLabels[n.workload.Namespace] = map[string]string{namespaceNameLabel: n.workload.Namespace}
+				a.nsLabels[n.workload.Namespace] = map[string]string{corev1.LabelMetadataName: n.workload.Namespace}
 			}
 		}
 	}

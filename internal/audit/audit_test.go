@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	"github.com/smartcity-io/smartcity-operator/internal/testutil"
+)
 
 // sampleCity is the reference city of the project.
 const sampleCity = "../../config/samples"
@@ -56,23 +55,7 @@ func auditTopology(t *testing.T, tp topology) *Report {
 // golden compares got with testdata/golden/name, or rewrites the file with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run `make golden` to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs from the golden file (-want +got); run `make golden` if the change is intended:\n%s", path, diff)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "golden", name), got)
 }
 
 var goldenFormats = map[Format]string{FormatTable: "txt", FormatJSON: "json", FormatMarkdown: "md", FormatMermaid: "mmd", FormatDOT: "dot"}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"text/tabwriter"
 )
 
 // Format is an output format of a report.
@@ -92,25 +93,11 @@ func violationPlace(v Violation) string {
 
 // columns lays rows out in columns separated by two spaces, as kubectl does.
 func columns(b *strings.Builder, rows [][]string) {
-	var widths []int
+	w := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, row := range rows {
-		for i, cell := range row {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], len([]rune(cell)))
-		}
+		_, _ = fmt.Fprintln(w, strings.Join(row, "\t"))
 	}
-	for _, row := range rows {
-		for i, cell := range row {
-			if i == len(row)-1 {
-				b.WriteString(cell)
-				break
-			}
-			b.WriteString(cell + strings.Repeat(" ", widths[i]-len([]rune(cell))+2))
-		}
-		b.WriteString("\n")
-	}
+	_ = w.Flush() // a strings.Builder never fails
 }
 
 func writeTable(out io.Writer, r *Report) error {

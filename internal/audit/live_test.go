@@ -59,7 +59,7 @@ func asRunning(m *Model) *Model {
 		if ns.Labels == nil {
 			ns.Labels = map[string]string{}
 		}
-		ns.Labels[namespaceNameLabel] = ns.Name
+		ns.Labels[corev1.LabelMetadataName] = ns.Name
 	}
 	for _, d := range m.Deployments {
 		rs := appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-6b7f9c",

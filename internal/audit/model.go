@@ -16,9 +16,6 @@ import (
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 )
 
-// namespaceNameLabel is set by the API server on every namespace to the namespace's name.
-const namespaceNameLabel = "kubernetes.io/metadata.name"
-
 // Workload kinds the audit treats specially.
 const (
 	kindPod        = "Pod"
@@ -152,7 +149,7 @@ func (m *Model) NamespaceLabels() map[string]map[string]string {
 	out := map[string]map[string]string{}
 	add := func(ns string) {
 		if ns != "" && out[ns] == nil {
-			out[ns] = map[string]string{namespaceNameLabel: ns}
+			out[ns] = map[string]string{corev1.LabelMetadataName: ns}
 		}
 	}
 	for _, ns := range m.Namespaces {
@@ -160,7 +157,7 @@ func (m *Model) NamespaceLabels() map[string]map[string]string {
 		if l == nil {
 			l = map[string]string{}
 		}
-		l[namespaceNameLabel] = ns.Name
+		l[corev1.LabelMetadataName] = ns.Name
 		out[ns.Name] = l
 	}
 	for _, np := range m.NetworkPolicies {

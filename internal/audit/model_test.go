@@ -71,7 +71,7 @@ func TestModelAddReplaces(t *testing.T) {
 	if known, _ := m.Add(&corev1.ConfigMap{}); known {
 		t.Error("a ConfigMap is not a kind the audit uses")
 	}
-	if got := m.NamespaceLabels()["a"][namespaceNameLabel]; got != "a" {
-		t.Errorf("namespace a has %s=%q, want the name (as the API server sets it)", namespaceNameLabel, got)
+	if got := m.NamespaceLabels()["a"][corev1.LabelMetadataName]; got != "a" {
+		t.Errorf("namespace a has %s=%q, want the name (as the API server sets it)", corev1.LabelMetadataName, got)
 	}
 }

@@ -1,7 +1,6 @@
 package intent
 
 import (
-	"flag"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -10,10 +9,6 @@ import (
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
-
-// -update is accepted so that `go test ./internal/... -update` (make golden) runs here too;
-// this package has no golden files.
-var _ = flag.Bool("update", false, "rewrite golden files (unused here)")
 
 func world(svcs []*platformv1alpha1.PublicService, zones []*platformv1alpha1.NetworkZone, nsLabels map[string]string) World {
 	w := World{Services: map[types.NamespacedName]*platformv1alpha1.PublicService{}, Zones: map[string]*platformv1alpha1.NetworkZone{}, NamespaceLabels: nsLabels}

@@ -13,9 +13,6 @@ import (
 	"github.com/smartcity-io/smartcity-operator/internal/intent"
 )
 
-// namespaceNameLabel is set by the API server on every namespace to the namespace's name.
-const namespaceNameLabel = "kubernetes.io/metadata.name"
-
 // NetworkPolicy selects exactly the service's pods and admits only the resolved flows: ingress
 // from admitted consumers, admitted zones and (Public) the gateway or ingress controller's
 // namespace; egress to consumed services, egress zones and the cluster DNS. Everything else is
@@ -24,7 +21,7 @@ const namespaceNameLabel = "kubernetes.io/metadata.name"
 // A flow that would render a rule without peers or without ports is dropped rather than
 // rendered, because Kubernetes reads an empty "from", "to" or "ports" as "all".
 func NetworkPolicy(in Input) *networkingv1ac.NetworkPolicyApplyConfiguration {
-	opts := in.Options.withDefaults()
+	opts := in.Options.WithDefaults()
 
 	var ingress []*networkingv1ac.NetworkPolicyIngressRuleApplyConfiguration
 	for _, p := range in.Flows.IngressServices {
@@ -100,7 +97,7 @@ func servicePeer(p intent.ServicePeer) *networkingv1ac.NetworkPolicyPeerApplyCon
 }
 
 func namespaceSelector(namespace string) *metav1ac.LabelSelectorApplyConfiguration {
-	return metav1ac.LabelSelector().WithMatchLabels(map[string]string{namespaceNameLabel: namespace})
+	return metav1ac.LabelSelector().WithMatchLabels(map[string]string{corev1.LabelMetadataName: namespace})
 }
 
 // tcpPorts renders TCP ports, skipping values outside 1–65535.

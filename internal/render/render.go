@@ -66,8 +66,8 @@ type Options struct {
 	ZoneServiceType corev1.ServiceType
 }
 
-// withDefaults returns a copy of o with every empty field defaulted. o is not modified.
-func (o Options) withDefaults() Options {
+// WithDefaults returns a copy of o with every empty field defaulted. o is not modified.
+func (o Options) WithDefaults() Options {
 	out := o
 	if out.IngressControllerNamespace == "" {
 		out.IngressControllerNamespace = DefaultIngressControllerNamespace

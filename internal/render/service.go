@@ -25,7 +25,7 @@ func Service(in Input) *corev1ac.ServiceApplyConfiguration {
 			WithPort(in.port()).
 			WithTargetPort(intstr.FromString(PortName)))
 	if in.Spec.Exposure != nil && in.Spec.Exposure.Mode == platformv1alpha1.ExposureCityNetwork {
-		typ := in.Options.withDefaults().ZoneServiceType
+		typ := in.Options.WithDefaults().ZoneServiceType
 		spec.WithType(typ).WithExternalTrafficPolicy(corev1.ServiceExternalTrafficPolicyLocal)
 		if ranges := zoneSourceRanges(in); typ == corev1.ServiceTypeLoadBalancer && len(ranges) > 0 {
 			spec.WithLoadBalancerSourceRanges(ranges...)

@@ -21,9 +21,24 @@ func NetworkZone(name string) *NetworkZoneWrapper {
 // Obj returns a deep copy of the built NetworkZone.
 func (w *NetworkZoneWrapper) Obj() *platformv1alpha1.NetworkZone { return w.DeepCopy() }
 
-// CIDRs appends to spec.cidrs.
+// Name sets metadata.name.
+func (w *NetworkZoneWrapper) Name(name string) *NetworkZoneWrapper {
+	w.ObjectMeta.Name = name
+	return w
+}
+
+// CIDRs appends to spec.cidrs; with none, spec.cidrs is sent as an empty list.
 func (w *NetworkZoneWrapper) CIDRs(cidrs ...string) *NetworkZoneWrapper {
+	if w.Spec.CIDRs == nil {
+		w.Spec.CIDRs = []string{}
+	}
 	w.Spec.CIDRs = append(w.Spec.CIDRs, cidrs...)
+	return w
+}
+
+// WithoutCIDRs removes spec.cidrs.
+func (w *NetworkZoneWrapper) WithoutCIDRs() *NetworkZoneWrapper {
+	w.Spec.CIDRs = nil
 	return w
 }
 

@@ -31,6 +31,12 @@ func PublicService(name, namespace string) *PublicServiceWrapper {
 // Obj returns a deep copy of the built PublicService.
 func (w *PublicServiceWrapper) Obj() *platformv1alpha1.PublicService { return w.DeepCopy() }
 
+// Name sets metadata.name.
+func (w *PublicServiceWrapper) Name(name string) *PublicServiceWrapper {
+	w.ObjectMeta.Name = name
+	return w
+}
+
 // UID sets metadata.uid (the API server sets it on create; tests of owner references need it).
 func (w *PublicServiceWrapper) UID(uid types.UID) *PublicServiceWrapper {
 	w.ObjectMeta.UID = uid
@@ -74,6 +80,24 @@ func (w *PublicServiceWrapper) HealthPath(path string) *PublicServiceWrapper {
 func (w *PublicServiceWrapper) Replicas(minReplicas, maxReplicas int32) *PublicServiceWrapper {
 	w.replicas().Min = &minReplicas
 	w.replicas().Max = &maxReplicas
+	return w
+}
+
+// MinReplicas sets spec.replicas.min alone.
+func (w *PublicServiceWrapper) MinReplicas(n int32) *PublicServiceWrapper {
+	w.replicas().Min = &n
+	return w
+}
+
+// MaxReplicas sets spec.replicas.max alone.
+func (w *PublicServiceWrapper) MaxReplicas(n int32) *PublicServiceWrapper {
+	w.replicas().Max = &n
+	return w
+}
+
+// EmptyReplicas sets `replicas: {}`: present, with every bound defaulted.
+func (w *PublicServiceWrapper) EmptyReplicas() *PublicServiceWrapper {
+	w.replicas()
 	return w
 }
 
@@ -136,6 +160,12 @@ func (w *PublicServiceWrapper) TLS(secretName string) *PublicServiceWrapper {
 	return w
 }
 
+// WithoutTLS removes spec.exposure.tls.
+func (w *PublicServiceWrapper) WithoutTLS() *PublicServiceWrapper {
+	w.exposure().TLS = nil
+	return w
+}
+
 func (w *PublicServiceWrapper) exposure() *platformv1alpha1.Exposure {
 	if w.Spec.Exposure == nil {
 		w.Spec.Exposure = &platformv1alpha1.Exposure{}
@@ -146,6 +176,12 @@ func (w *PublicServiceWrapper) exposure() *platformv1alpha1.Exposure {
 // Consumes appends to spec.consumes; an empty namespace means this service's namespace.
 func (w *PublicServiceWrapper) Consumes(service, namespace string) *PublicServiceWrapper {
 	w.Spec.Consumes = append(w.Spec.Consumes, platformv1alpha1.ServiceReference{Service: service, Namespace: namespace})
+	return w
+}
+
+// ConsumesRefs appends references to spec.consumes as they are.
+func (w *PublicServiceWrapper) ConsumesRefs(refs ...platformv1alpha1.ServiceReference) *PublicServiceWrapper {
+	w.Spec.Consumes = append(w.Spec.Consumes, refs...)
 	return w
 }
 
@@ -162,15 +198,34 @@ func (w *PublicServiceWrapper) AllowFromService(service, namespace string) *Publ
 	return w
 }
 
+// AllowFrom appends sources to spec.allowFrom as they are.
+func (w *PublicServiceWrapper) AllowFrom(sources ...platformv1alpha1.AllowSource) *PublicServiceWrapper {
+	w.Spec.AllowFrom = append(w.Spec.AllowFrom, sources...)
+	return w
+}
+
+// WithoutAllowFrom removes spec.allowFrom.
+func (w *PublicServiceWrapper) WithoutAllowFrom() *PublicServiceWrapper {
+	w.Spec.AllowFrom = nil
+	return w
+}
+
 // AllowFromZone appends a NetworkZone to spec.allowFrom.
 func (w *PublicServiceWrapper) AllowFromZone(zone string) *PublicServiceWrapper {
 	w.Spec.AllowFrom = append(w.Spec.AllowFrom, platformv1alpha1.AllowSource{Zone: zone})
 	return w
 }
 
-// EgressToZone appends a NetworkZone and its ports to spec.egressTo.
+// EgressToZone appends a NetworkZone and its ports to spec.egressTo. No ports are sent as
+// an empty list.
 func (w *PublicServiceWrapper) EgressToZone(zone string, ports ...int32) *PublicServiceWrapper {
-	w.Spec.EgressTo = append(w.Spec.EgressTo, platformv1alpha1.ZoneEgress{Zone: zone, Ports: append([]int32(nil), ports...)})
+	w.Spec.EgressTo = append(w.Spec.EgressTo, platformv1alpha1.ZoneEgress{Zone: zone, Ports: append([]int32{}, ports...)})
+	return w
+}
+
+// EgressToZoneNullPorts appends a NetworkZone to spec.egressTo with ports sent as null.
+func (w *PublicServiceWrapper) EgressToZoneNullPorts(zone string) *PublicServiceWrapper {
+	w.Spec.EgressTo = append(w.Spec.EgressTo, platformv1alpha1.ZoneEgress{Zone: zone})
 	return w
 }
 
@@ -183,6 +238,12 @@ func (w *PublicServiceWrapper) Classification(c platformv1alpha1.DataClassificat
 // Env appends a variable with a literal value to spec.env.
 func (w *PublicServiceWrapper) Env(name, value string) *PublicServiceWrapper {
 	w.Spec.Env = append(w.Spec.Env, platformv1alpha1.EnvVar{Name: name, Value: value})
+	return w
+}
+
+// EnvVars appends variables to spec.env as they are.
+func (w *PublicServiceWrapper) EnvVars(vars ...platformv1alpha1.EnvVar) *PublicServiceWrapper {
+	w.Spec.Env = append(w.Spec.Env, vars...)
 	return w
 }
 

@@ -1,7 +1,6 @@
 package testutil_test
 
 import (
-	"flag"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -12,10 +11,6 @@ import (
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
-
-// `make golden` runs `go test ./internal/... -update`; every test binary under internal/ must
-// accept the flag, even one without golden files.
-var _ = flag.Bool("update", false, "rewrite golden files (none in this package)")
 
 const health = "health"
 
@@ -128,5 +123,43 @@ func TestNetworkZone(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("NetworkZone builder (-want +got):\n%s", diff)
+	}
+}
+
+// TestListsAndNulls: the builders tell an empty list from an absent one, which the API
+// server's validation does too.
+func TestListsAndNulls(t *testing.T) {
+	svc := testutil.PublicService("a", "ns").Name("b").
+		MinReplicas(2).MaxReplicas(4).
+		Host("h").TLS("s").WithoutTLS().
+		ConsumesRefs(platformv1alpha1.ServiceReference{Service: "x"}).
+		AllowFrom(platformv1alpha1.AllowSource{Zone: "z"}).WithoutAllowFrom().
+		EgressToZone("none").EgressToZoneNullPorts("null").
+		EnvVars(platformv1alpha1.EnvVar{Name: "A", Value: "1"}).
+		Obj()
+	want := &platformv1alpha1.PublicService{
+		ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns"},
+		Spec: platformv1alpha1.PublicServiceSpec{
+			Profile: platformv1alpha1.ProfileCustom, Image: testutil.DefaultImage,
+			Replicas: &platformv1alpha1.Replicas{Min: new(int32(2)), Max: new(int32(4))},
+			Exposure: &platformv1alpha1.Exposure{Host: "h"},
+			Consumes: []platformv1alpha1.ServiceReference{{Service: "x"}},
+			EgressTo: []platformv1alpha1.ZoneEgress{{Zone: "none", Ports: []int32{}}, {Zone: "null"}},
+			Env:      []platformv1alpha1.EnvVar{{Name: "A", Value: "1"}},
+		},
+	}
+	if diff := cmp.Diff(want, svc); diff != "" {
+		t.Errorf("PublicService builder (-want +got):\n%s", diff)
+	}
+	if got := testutil.PublicService("a", "ns").EmptyReplicas().Obj().Spec.Replicas; got == nil || *got != (platformv1alpha1.Replicas{}) {
+		t.Errorf("EmptyReplicas: spec.replicas = %+v, want {}", got)
+	}
+
+	zone := testutil.NetworkZone("z").Name("lan").CIDRs().Obj()
+	if zone.Name != "lan" || zone.Spec.CIDRs == nil || len(zone.Spec.CIDRs) != 0 {
+		t.Errorf("CIDRs() with none: name %q, cidrs %#v, want lan and an empty list", zone.Name, zone.Spec.CIDRs)
+	}
+	if got := testutil.NetworkZone("z").CIDRs("10.0.0.0/8").WithoutCIDRs().Obj().Spec.CIDRs; got != nil {
+		t.Errorf("WithoutCIDRs: cidrs %#v, want nil", got)
 	}
 }

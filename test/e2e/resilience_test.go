@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,10 +32,11 @@ func ownedChildren(ctx context.Context, ns string, list client.ObjectList, servi
 	GinkgoHelper()
 	Expect(k8s.List(ctx, list, client.InNamespace(ns),
 		client.MatchingLabels{render.LabelManagedBy: render.FieldManager})).To(Succeed())
-	items, err := metaItems(list)
+	items, err := meta.ExtractList(list)
 	Expect(err).NotTo(HaveOccurred())
 	owners := make([]string, 0, len(items))
-	for _, obj := range items {
+	for _, item := range items {
+		obj := item.(client.Object)
 		ref := metav1.GetControllerOf(obj)
 		Expect(ref).NotTo(BeNil(), "%T %s has no controller: an orphan", obj, obj.GetName())
 		Expect(ref.Kind).To(Equal("PublicService"), "%T %s", obj, obj.GetName())
@@ -43,31 +45,6 @@ func ownedChildren(ctx context.Context, ns string, list client.ObjectList, servi
 		owners = append(owners, ref.Name)
 	}
 	return owners
-}
-
-func metaItems(list client.ObjectList) ([]metav1.Object, error) {
-	var out []metav1.Object
-	switch l := list.(type) {
-	case *appsv1.DeploymentList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *corev1.ServiceList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *corev1.ServiceAccountList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *networkingv1.NetworkPolicyList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	default:
-		return nil, fmt.Errorf("unexpected list %T", list)
-	}
-	return out, nil
 }
 
 var _ = Describe("Operator failures", Serial, func() {

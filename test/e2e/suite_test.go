@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/audit"
 )
 
 // The suite's settings, from the environment (hack/cluster/e2e.sh sets them; see its header).
@@ -187,12 +189,12 @@ func installCRDs(ctx context.Context) {
 // samplesImage is the image of the sample city's services (config/samples).
 func samplesImage() string {
 	GinkgoHelper()
-	b, err := os.ReadFile(filepath.Join(root, "config", "samples", "platform_v1alpha1_publicservice_vneid.yaml"))
+	m, err := audit.ReadFiles([]string{filepath.Join(root, "config", "samples")}, false, nil)
 	Expect(err).NotTo(HaveOccurred())
-	svc := &platformv1alpha1.PublicService{}
-	Expect(yaml.Unmarshal(b, svc)).To(Succeed())
-	Expect(svc.Spec.Image).NotTo(BeEmpty())
-	return svc.Spec.Image
+	i := slices.IndexFunc(m.PublicServices, func(svc platformv1alpha1.PublicService) bool { return svc.Name == "vneid" })
+	Expect(i).To(BeNumerically(">=", 0), "config/samples has no PublicService vneid")
+	Expect(m.PublicServices[i].Spec.Image).NotTo(BeEmpty())
+	return m.PublicServices[i].Spec.Image
 }
 
 func envOr(name, def string) string {

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
 
 // Every profile's defaults against every rule. The CEL rules repeat the profile defaults of
@@ -20,13 +21,13 @@ var allProfiles = []platformv1alpha1.Profile{portal, idv, hospital, custom}
 // minimal is the smallest PublicService of a profile that the docs tell a user to write: an
 // image, plus a host and TLS when the default exposure is Public (Portal), plus a zone in
 // allowFrom when it is CityNetwork (HospitalCheckIn).
-func minimal(p platformv1alpha1.Profile) *psBuilder {
+func minimal(p platformv1alpha1.Profile) *testutil.PublicServiceWrapper {
 	b := publicService(p)
 	switch platformv1alpha1.DefaultsFor(p).Exposure {
 	case public:
-		b.hostAndTLS()
+		b.Host(testHost).TLS(testTLSSecret)
 	case cityNetwork:
-		b.allowZone("hospital-lan")
+		b.AllowFromZone("hospital-lan")
 	}
 	return b
 }
@@ -38,7 +39,7 @@ func minimal(p platformv1alpha1.Profile) *psBuilder {
 type variation struct {
 	name    string
 	applies func(d platformv1alpha1.ProfileDefaults) bool // nil: every profile
-	change  func(b *psBuilder, d platformv1alpha1.ProfileDefaults)
+	change  func(b *testutil.PublicServiceWrapper, d platformv1alpha1.ProfileDefaults)
 	want    func(p platformv1alpha1.Profile, d platformv1alpha1.ProfileDefaults) []violation
 }
 
@@ -54,88 +55,108 @@ func accept(platformv1alpha1.Profile, platformv1alpha1.ProfileDefaults) []violat
 
 var variations = []variation{{
 	name:   "as documented",
-	change: func(*psBuilder, platformv1alpha1.ProfileDefaults) {},
+	change: func(*testutil.PublicServiceWrapper, platformv1alpha1.ProfileDefaults) {},
 	want:   accept,
 }, {
-	name:   "+ dataClassification Restricted",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) { b.classification(restricted) },
+	name: "+ dataClassification Restricted",
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) {
+		b.Classification(restricted)
+	},
 	want: func(_ platformv1alpha1.Profile, d platformv1alpha1.ProfileDefaults) []violation {
 		return when(d.Exposure == public, restrictedNotPublic)
 	},
 }, {
-	name:   "+ its default dataClassification written out",
-	change: func(b *psBuilder, d platformv1alpha1.ProfileDefaults) { b.classification(d.Classification) },
-	want:   accept,
+	name: "+ its default dataClassification written out",
+	change: func(b *testutil.PublicServiceWrapper, d platformv1alpha1.ProfileDefaults) {
+		b.Classification(d.Classification)
+	},
+	want: accept,
 }, {
-	name:   "+ an allowFrom zone",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) { b.allowZone("kiosk-net") },
+	name: "+ an allowFrom zone",
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) {
+		b.AllowFromZone("kiosk-net")
+	},
 	want: func(_ platformv1alpha1.Profile, d platformv1alpha1.ProfileDefaults) []violation {
 		return when(d.Exposure != cityNetwork, zoneNeedsCityNetwork)
 	},
 }, {
-	name:   "with exposure.tls and no exposure.host",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) { b.withoutHost().tls(testTLSSecret) },
+	name: "with exposure.tls and no exposure.host",
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) {
+		b.Host("").TLS(testTLSSecret)
+	},
 	want: func(_ platformv1alpha1.Profile, d platformv1alpha1.ProfileDefaults) []violation {
 		return when(d.Exposure == public, publicNeedsHostAndTLS)
 	},
 }, {
-	name:   "with exposure.host and no exposure.tls",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) { b.host(testHost).withoutTLS() },
+	name: "with exposure.host and no exposure.tls",
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) {
+		b.Host(testHost).WithoutTLS()
+	},
 	want: func(_ platformv1alpha1.Profile, d platformv1alpha1.ProfileDefaults) []violation {
 		return when(d.Exposure == public, publicNeedsHostAndTLS)
 	},
 }, {
 	name:   "with no allowFrom",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) { b.withoutAllowFrom() },
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) { b.WithoutAllowFrom() },
 	want: func(_ platformv1alpha1.Profile, d platformv1alpha1.ProfileDefaults) []violation {
 		return when(d.Exposure == cityNetwork, cityNetworkNeedsZone)
 	},
 }, {
 	name: "with only a service in allowFrom",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) {
-		b.withoutAllowFrom().allowService("reception", "")
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) {
+		b.WithoutAllowFrom().AllowFromService("reception", "")
 	},
 	want: func(_ platformv1alpha1.Profile, d platformv1alpha1.ProfileDefaults) []violation {
 		return when(d.Exposure == cityNetwork, cityNetworkNeedsZone)
 	},
 }, {
-	name:   "+ replicas.min = default max + 1, no max",
-	change: func(b *psBuilder, d platformv1alpha1.ProfileDefaults) { b.minReplicas(d.MaxReplicas + 1) },
+	name: "+ replicas.min = default max + 1, no max",
+	change: func(b *testutil.PublicServiceWrapper, d platformv1alpha1.ProfileDefaults) {
+		b.MinReplicas(d.MaxReplicas + 1)
+	},
 	want: func(platformv1alpha1.Profile, platformv1alpha1.ProfileDefaults) []violation {
 		return []violation{replicasMinAboveMax}
 	},
 }, {
-	name:   "+ replicas.min = default max, no max",
-	change: func(b *psBuilder, d platformv1alpha1.ProfileDefaults) { b.minReplicas(d.MaxReplicas) },
-	want:   accept,
+	name: "+ replicas.min = default max, no max",
+	change: func(b *testutil.PublicServiceWrapper, d platformv1alpha1.ProfileDefaults) {
+		b.MinReplicas(d.MaxReplicas)
+	},
+	want: accept,
 }, {
 	name:    "+ replicas.max = default min - 1, no min",
 	applies: func(d platformv1alpha1.ProfileDefaults) bool { return d.MinReplicas-1 >= 1 },
-	change:  func(b *psBuilder, d platformv1alpha1.ProfileDefaults) { b.maxReplicas(d.MinReplicas - 1) },
+	change: func(b *testutil.PublicServiceWrapper, d platformv1alpha1.ProfileDefaults) {
+		b.MaxReplicas(d.MinReplicas - 1)
+	},
 	want: func(platformv1alpha1.Profile, platformv1alpha1.ProfileDefaults) []violation {
 		return []violation{replicasMinAboveMax}
 	},
 }, {
-	name:   "+ replicas.max = default min, no min",
-	change: func(b *psBuilder, d platformv1alpha1.ProfileDefaults) { b.maxReplicas(d.MinReplicas) },
-	want:   accept,
+	name: "+ replicas.max = default min, no min",
+	change: func(b *testutil.PublicServiceWrapper, d platformv1alpha1.ProfileDefaults) {
+		b.MaxReplicas(d.MinReplicas)
+	},
+	want: accept,
 }, {
 	name: "+ replicas.min and max both default max + 1",
-	change: func(b *psBuilder, d platformv1alpha1.ProfileDefaults) {
-		b.minReplicas(d.MaxReplicas + 1).maxReplicas(d.MaxReplicas + 1)
+	change: func(b *testutil.PublicServiceWrapper, d platformv1alpha1.ProfileDefaults) {
+		b.MinReplicas(d.MaxReplicas + 1).MaxReplicas(d.MaxReplicas + 1)
 	},
 	want: accept,
 }, {
 	name:   "+ an empty replicas block",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) { b.emptyReplicas() },
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) { b.EmptyReplicas() },
 	want:   accept,
 }, {
 	name:   "+ its default exposure.mode written out",
-	change: func(b *psBuilder, d platformv1alpha1.ProfileDefaults) { b.mode(d.Exposure) },
+	change: func(b *testutil.PublicServiceWrapper, d platformv1alpha1.ProfileDefaults) { b.Exposure(d.Exposure) },
 	want:   accept,
 }, {
-	name:   "+ exposure.mode Public with host and TLS",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) { b.mode(public).hostAndTLS() },
+	name: "+ exposure.mode Public with host and TLS",
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) {
+		b.Exposure(public).Host(testHost).TLS(testTLSSecret)
+	},
 	want: func(p platformv1alpha1.Profile, d platformv1alpha1.ProfileDefaults) []violation {
 		var want []violation
 		want = append(want, when(p == idv, idvNotPublic)...)
@@ -144,18 +165,20 @@ var variations = []variation{{
 	},
 }, {
 	name:   "+ exposure.mode Internal",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) { b.mode(internal) },
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) { b.Exposure(internal) },
 	want: func(_ platformv1alpha1.Profile, d platformv1alpha1.ProfileDefaults) []violation {
 		return when(d.Exposure == cityNetwork, zoneNeedsCityNetwork)
 	},
 }, {
-	name:   "+ exposure.mode CityNetwork and a zone",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) { b.mode(cityNetwork).allowZone("kiosk-net") },
-	want:   accept,
+	name: "+ exposure.mode CityNetwork and a zone",
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) {
+		b.Exposure(cityNetwork).AllowFromZone("kiosk-net")
+	},
+	want: accept,
 }, {
 	name: "+ dataClassification Restricted, exposure.mode CityNetwork and a zone",
-	change: func(b *psBuilder, _ platformv1alpha1.ProfileDefaults) {
-		b.classification(restricted).mode(cityNetwork).allowZone("kiosk-net")
+	change: func(b *testutil.PublicServiceWrapper, _ platformv1alpha1.ProfileDefaults) {
+		b.Classification(restricted).Exposure(cityNetwork).AllowFromZone("kiosk-net")
 	},
 	want: accept,
 }}
@@ -175,7 +198,7 @@ func profileEntries() []TableEntry {
 			if len(want) > 0 {
 				verb = "rejects"
 			}
-			out = append(out, Entry(fmt.Sprintf("%s %s %s", verb, p, v.name), b.obj(), want))
+			out = append(out, Entry(fmt.Sprintf("%s %s %s", verb, p, v.name), b.Obj(), want))
 		}
 	}
 	return out
@@ -189,7 +212,7 @@ var _ = Describe("Every profile's defaults against every rule", func() {
 
 	DescribeTable("stores a profile's minimal object as written (no schema defaults)",
 		func(ctx SpecContext, p platformv1alpha1.Profile) {
-			sent := minimal(p).named("minimal-" + strings.ToLower(string(p))).obj()
+			sent := minimal(p).Name("minimal-" + strings.ToLower(string(p))).Obj()
 			Expect(k8sClient.Create(ctx, sent.DeepCopy())).To(Succeed())
 			DeferCleanup(func(ctx SpecContext) { Expect(k8sClient.Delete(ctx, sent)).To(Succeed()) })
 

@@ -72,230 +72,230 @@ const (
 var publicServiceCases = []validationCase{
 	// exposure.mode Public is never allowed for IdentityVerification.
 	accepted("IdentityVerification with its default exposure",
-		publicService(idv).obj(), idvNotPublic),
+		publicService(idv).Obj(), idvNotPublic),
 	accepted("IdentityVerification with exposure CityNetwork and a zone",
-		publicService(idv).mode(cityNetwork).allowZone("kiosk-net").obj(), idvNotPublic),
+		publicService(idv).Exposure(cityNetwork).AllowFromZone("kiosk-net").Obj(), idvNotPublic),
 	rejected("IdentityVerification with exposure Public (data lowered to Internal)",
-		publicService(idv).mode(public).hostAndTLS().classification(platformv1alpha1.ClassificationInternal).obj(),
+		publicService(idv).Exposure(public).Host(testHost).TLS(testTLSSecret).Classification(platformv1alpha1.ClassificationInternal).Obj(),
 		idvNotPublic),
 	rejected("IdentityVerification with exposure Public and its default Restricted data",
-		publicService(idv).mode(public).hostAndTLS().obj(), idvNotPublic, restrictedNotPublic),
+		publicService(idv).Exposure(public).Host(testHost).TLS(testTLSSecret).Obj(), idvNotPublic, restrictedNotPublic),
 
 	// Restricted data is never Public.
 	accepted("Custom with exposure Public and Confidential data",
-		publicService(custom).mode(public).hostAndTLS().classification(platformv1alpha1.ClassificationConfidential).obj(),
+		publicService(custom).Exposure(public).Host(testHost).TLS(testTLSSecret).Classification(platformv1alpha1.ClassificationConfidential).Obj(),
 		restrictedNotPublic),
 	accepted("Custom with Restricted data and its default Internal exposure",
-		publicService(custom).classification(restricted).obj(), restrictedNotPublic),
+		publicService(custom).Classification(restricted).Obj(), restrictedNotPublic),
 	rejected("Custom with exposure Public and Restricted data",
-		publicService(custom).mode(public).hostAndTLS().classification(restricted).obj(), restrictedNotPublic),
+		publicService(custom).Exposure(public).Host(testHost).TLS(testTLSSecret).Classification(restricted).Obj(), restrictedNotPublic),
 	rejected("Portal (Public by default) with Restricted data",
-		publicService(portal).hostAndTLS().classification(restricted).obj(), restrictedNotPublic),
+		publicService(portal).Host(testHost).TLS(testTLSSecret).Classification(restricted).Obj(), restrictedNotPublic),
 
 	// Public exposure needs a host and TLS.
-	accepted("Portal with host and TLS", publicService(portal).hostAndTLS().obj(), publicNeedsHostAndTLS),
+	accepted("Portal with host and TLS", publicService(portal).Host(testHost).TLS(testTLSSecret).Obj(), publicNeedsHostAndTLS),
 	accepted("Custom with exposure Public, host and TLS",
-		publicService(custom).mode(public).hostAndTLS().obj(), publicNeedsHostAndTLS),
+		publicService(custom).Exposure(public).Host(testHost).TLS(testTLSSecret).Obj(), publicNeedsHostAndTLS),
 	accepted("Portal with exposure Internal and no host or TLS",
-		publicService(portal).mode(internal).obj(), publicNeedsHostAndTLS),
+		publicService(portal).Exposure(internal).Obj(), publicNeedsHostAndTLS),
 	rejected("Portal relying on its default exposure with no exposure block",
-		publicService(portal).obj(), publicNeedsHostAndTLS),
-	rejected("Portal with a host and no TLS", publicService(portal).host(testHost).obj(), publicNeedsHostAndTLS),
-	rejected("Portal with TLS and no host", publicService(portal).tls(testTLSSecret).obj(), publicNeedsHostAndTLS),
+		publicService(portal).Obj(), publicNeedsHostAndTLS),
+	rejected("Portal with a host and no TLS", publicService(portal).Host(testHost).Obj(), publicNeedsHostAndTLS),
+	rejected("Portal with TLS and no host", publicService(portal).TLS(testTLSSecret).Obj(), publicNeedsHostAndTLS),
 	rejected("Custom with exposure Public and no host or TLS",
-		publicService(custom).mode(public).obj(), publicNeedsHostAndTLS),
+		publicService(custom).Exposure(public).Obj(), publicNeedsHostAndTLS),
 
 	// Zones in allowFrom need CityNetwork.
 	accepted("Custom with exposure CityNetwork and a zone",
-		publicService(custom).mode(cityNetwork).allowZone("kiosk-net").obj(), zoneNeedsCityNetwork),
+		publicService(custom).Exposure(cityNetwork).AllowFromZone("kiosk-net").Obj(), zoneNeedsCityNetwork),
 	accepted("HospitalCheckIn (CityNetwork by default) with a zone",
-		publicService(hospital).allowZone("hospital-lan").obj(), zoneNeedsCityNetwork),
+		publicService(hospital).AllowFromZone("hospital-lan").Obj(), zoneNeedsCityNetwork),
 	rejected("Custom (Internal by default) with a zone",
-		publicService(custom).allowZone("kiosk-net").obj(), zoneNeedsCityNetwork),
+		publicService(custom).AllowFromZone("kiosk-net").Obj(), zoneNeedsCityNetwork),
 	rejected("Portal (Public by default) with a zone",
-		publicService(portal).hostAndTLS().allowZone("kiosk-net").obj(), zoneNeedsCityNetwork),
+		publicService(portal).Host(testHost).TLS(testTLSSecret).AllowFromZone("kiosk-net").Obj(), zoneNeedsCityNetwork),
 	rejected("HospitalCheckIn with exposure Internal and a zone",
-		publicService(hospital).mode(internal).allowZone("hospital-lan").obj(), zoneNeedsCityNetwork),
+		publicService(hospital).Exposure(internal).AllowFromZone("hospital-lan").Obj(), zoneNeedsCityNetwork),
 
 	// CityNetwork needs at least one zone.
 	accepted("HospitalCheckIn with a service and a zone",
-		publicService(hospital).allowService("reception", "").allowZone("hospital-lan").obj(), cityNetworkNeedsZone),
+		publicService(hospital).AllowFromService("reception", "").AllowFromZone("hospital-lan").Obj(), cityNetworkNeedsZone),
 	rejected("HospitalCheckIn with no allowFrom",
-		publicService(hospital).obj(), cityNetworkNeedsZone),
+		publicService(hospital).Obj(), cityNetworkNeedsZone),
 	rejected("HospitalCheckIn with only a service in allowFrom",
-		publicService(hospital).allowService("reception", "").obj(), cityNetworkNeedsZone),
+		publicService(hospital).AllowFromService("reception", "").Obj(), cityNetworkNeedsZone),
 	rejected("Custom with exposure CityNetwork and only a service in allowFrom",
-		publicService(custom).mode(cityNetwork).allowService("reception", "").obj(), cityNetworkNeedsZone),
+		publicService(custom).Exposure(cityNetwork).AllowFromService("reception", "").Obj(), cityNetworkNeedsZone),
 
 	// replicas.min <= replicas.max, after profile defaults.
-	accepted("Custom with min 2 and max 2", publicService(custom).minReplicas(2).maxReplicas(2).obj(),
+	accepted("Custom with min 2 and max 2", publicService(custom).MinReplicas(2).MaxReplicas(2).Obj(),
 		replicasMinAboveMax),
-	accepted("Portal with min 3 and max 5", publicService(portal).hostAndTLS().minReplicas(3).maxReplicas(5).obj(),
+	accepted("Portal with min 3 and max 5", publicService(portal).Host(testHost).TLS(testTLSSecret).MinReplicas(3).MaxReplicas(5).Obj(),
 		replicasMinAboveMax),
 	accepted("Portal with min 10 (its default max) and no max",
-		publicService(portal).hostAndTLS().minReplicas(10).obj(), replicasMinAboveMax),
+		publicService(portal).Host(testHost).TLS(testTLSSecret).MinReplicas(10).Obj(), replicasMinAboveMax),
 	accepted("Portal with max 2 (its default min) and no min",
-		publicService(portal).hostAndTLS().maxReplicas(2).obj(), replicasMinAboveMax),
-	accepted("Custom with an empty replicas block", publicService(custom).emptyReplicas().obj(), replicasMinAboveMax),
-	rejected("Custom with min 5 and max 4", publicService(custom).minReplicas(5).maxReplicas(4).obj(),
+		publicService(portal).Host(testHost).TLS(testTLSSecret).MaxReplicas(2).Obj(), replicasMinAboveMax),
+	accepted("Custom with an empty replicas block", publicService(custom).EmptyReplicas().Obj(), replicasMinAboveMax),
+	rejected("Custom with min 5 and max 4", publicService(custom).MinReplicas(5).MaxReplicas(4).Obj(),
 		replicasMinAboveMax),
-	rejected("Custom with min 2 and no max (default max 1)", publicService(custom).minReplicas(2).obj(),
+	rejected("Custom with min 2 and no max (default max 1)", publicService(custom).MinReplicas(2).Obj(),
 		replicasMinAboveMax),
 	rejected("Portal with max 1 and no min (default min 2)",
-		publicService(portal).hostAndTLS().maxReplicas(1).obj(), replicasMinAboveMax),
+		publicService(portal).Host(testHost).TLS(testTLSSecret).MaxReplicas(1).Obj(), replicasMinAboveMax),
 	rejected("IdentityVerification with min 13 and no max (default max 12)",
-		publicService(idv).minReplicas(13).obj(), replicasMinAboveMax),
+		publicService(idv).MinReplicas(13).Obj(), replicasMinAboveMax),
 
 	// metadata.name is a DNS-1035 label: it names the Service.
-	accepted("a 63-character name", publicService(custom).named(name63).obj(), serviceNameNotDNS1035),
-	accepted("a one-letter name", publicService(custom).named("a").obj(), serviceNameNotDNS1035),
-	rejected("a name starting with a digit", publicService(custom).named("1portal").obj(), serviceNameNotDNS1035),
-	rejected("a dotted name", publicService(custom).named("a.b").obj(), serviceNameNotDNS1035),
-	rejected("a 64-character name", publicService(custom).named(name64).obj(), serviceNameNotDNS1035),
+	accepted("a 63-character name", publicService(custom).Name(name63).Obj(), serviceNameNotDNS1035),
+	accepted("a one-letter name", publicService(custom).Name("a").Obj(), serviceNameNotDNS1035),
+	rejected("a name starting with a digit", publicService(custom).Name("1portal").Obj(), serviceNameNotDNS1035),
+	rejected("a dotted name", publicService(custom).Name("a.b").Obj(), serviceNameNotDNS1035),
+	rejected("a 64-character name", publicService(custom).Name(name64).Obj(), serviceNameNotDNS1035),
 
 	// consumes lists each service once.
-	accepted("consumes of two services", publicService(custom).consumeService("vneid", "").
-		consumeService("portal", "").obj(), consumesDuplicate),
+	accepted("consumes of two services", publicService(custom).Consumes("vneid", "").
+		Consumes("portal", "").Obj(), consumesDuplicate),
 	accepted("consumes of one service name in two namespaces", publicService(custom).
-		consumeService("vneid", "identity").consumeService("vneid", "identity-staging").obj(), consumesDuplicate),
-	rejected("consumes of the same service twice", publicService(custom).consumeService("vneid", "").
-		consumeService("vneid", "").obj(), consumesDuplicate),
+		Consumes("vneid", "identity").Consumes("vneid", "identity-staging").Obj(), consumesDuplicate),
+	rejected("consumes of the same service twice", publicService(custom).Consumes("vneid", "").
+		Consumes("vneid", "").Obj(), consumesDuplicate),
 	rejected("consumes of the same service and namespace twice on different ports", publicService(custom).
-		consume(platformv1alpha1.ServiceReference{Service: "vneid", Namespace: "identity", Port: new(int32(80))},
-			platformv1alpha1.ServiceReference{Service: "vneid", Namespace: "identity", Port: new(int32(81))}).obj(),
+		ConsumesRefs(platformv1alpha1.ServiceReference{Service: "vneid", Namespace: "identity", Port: new(int32(80))},
+			platformv1alpha1.ServiceReference{Service: "vneid", Namespace: "identity", Port: new(int32(81))}).Obj(),
 		consumesDuplicate),
 
 	// allowFrom lists each source once.
 	accepted("allowFrom of one service name in two namespaces", publicService(custom).
-		allowService("portal", "citizens").allowService("portal", "").obj(), allowFromDuplicate),
+		AllowFromService("portal", "citizens").AllowFromService("portal", "").Obj(), allowFromDuplicate),
 	accepted("allowFrom of a zone and a service with the same name", publicService(hospital).
-		allowZone("reception").allowService("reception", "").obj(), allowFromDuplicate),
+		AllowFromZone("reception").AllowFromService("reception", "").Obj(), allowFromDuplicate),
 	rejected("allowFrom of the same service twice", publicService(custom).
-		allowService("portal", "").allowService("portal", "").obj(), allowFromDuplicate),
+		AllowFromService("portal", "").AllowFromService("portal", "").Obj(), allowFromDuplicate),
 	rejected("allowFrom of the same service and namespace twice", publicService(custom).
-		allowService("portal", "citizens").allowService("portal", "citizens").obj(), allowFromDuplicate),
+		AllowFromService("portal", "citizens").AllowFromService("portal", "citizens").Obj(), allowFromDuplicate),
 	rejected("allowFrom of the same zone twice", publicService(hospital).
-		allowZone("hospital-lan").allowZone("hospital-lan").obj(), allowFromDuplicate),
+		AllowFromZone("hospital-lan").AllowFromZone("hospital-lan").Obj(), allowFromDuplicate),
 
 	// egressTo lists each zone once.
-	accepted("egressTo of two zones", publicService(custom).egress("population-db", 443).
-		egress("tax-db", 443).obj(), egressToDuplicate),
+	accepted("egressTo of two zones", publicService(custom).EgressToZone("population-db", 443).
+		EgressToZone("tax-db", 443).Obj(), egressToDuplicate),
 	rejected("egressTo of the same zone twice with different ports", publicService(custom).
-		egress("population-db", 443).egress("population-db", 5432).obj(), egressToDuplicate),
+		EgressToZone("population-db", 443).EgressToZone("population-db", 5432).Obj(), egressToDuplicate),
 
 	// env entries: a value or a secret key, not both; names unique (listType=map).
-	accepted("env with a value", publicService(custom).envValue("LOG_LEVEL", "info").obj(), envValueOrSecret),
-	accepted("env with a secret key", publicService(custom).envSecret("DB_PASSWORD", "db", "password").obj(),
+	accepted("env with a value", publicService(custom).Env("LOG_LEVEL", "info").Obj(), envValueOrSecret),
+	accepted("env with a secret key", publicService(custom).EnvFromSecret("DB_PASSWORD", "db", "password").Obj(),
 		envValueOrSecret),
-	rejected("env with both a value and a secret key", publicService(custom).env(platformv1alpha1.EnvVar{
+	rejected("env with both a value and a secret key", publicService(custom).EnvVars(platformv1alpha1.EnvVar{
 		Name: "DB_PASSWORD", Value: "hunter2",
 		SecretKeyRef: &platformv1alpha1.SecretKeySelector{Name: "db", Key: "password"},
-	}).obj(), envValueOrSecret),
-	rejected("env with the same name twice", publicService(custom).envValue("LOG_LEVEL", "info").
-		envValue("LOG_LEVEL", "debug").obj(), schema("spec.env[1]", duplicate)),
+	}).Obj(), envValueOrSecret),
+	rejected("env with the same name twice", publicService(custom).Env("LOG_LEVEL", "info").
+		Env("LOG_LEVEL", "debug").Obj(), schema("spec.env[1]", duplicate)),
 
 	// resources: requests <= limits; only cpu, memory and ephemeral-storage.
 	accepted("requests equal to limits, in different units", publicService(custom).
-		requests("cpu", "100m", "memory", "1Gi").limits("cpu", "0.1", "memory", "1024Mi").obj(), requestsAboveLimits),
+		Requests("cpu", "100m").Requests("memory", "1Gi").Limits("cpu", "0.1").Limits("memory", "1024Mi").Obj(), requestsAboveLimits),
 	accepted("a cpu request and only a memory limit", publicService(custom).
-		requests("cpu", "2").limits("memory", "64Mi").obj(), requestsAboveLimits),
+		Requests("cpu", "2").Limits("memory", "64Mi").Obj(), requestsAboveLimits),
 	rejected("a cpu request above the cpu limit", publicService(custom).
-		requests("cpu", "200m").limits("cpu", "100m").obj(), requestsAboveLimits),
+		Requests("cpu", "200m").Limits("cpu", "100m").Obj(), requestsAboveLimits),
 	rejected("a memory request above the memory limit", publicService(custom).
-		requests("memory", "2Gi").limits("memory", "1Gi").obj(), requestsAboveLimits),
+		Requests("memory", "2Gi").Limits("memory", "1Gi").Obj(), requestsAboveLimits),
 	accepted("requests of cpu, memory and ephemeral-storage", publicService(custom).
-		requests("cpu", "1", "memory", "1Gi", "ephemeral-storage", "1Gi").obj(), unknownRequest),
-	rejected("a GPU request", publicService(custom).requests("nvidia.com/gpu", "1").obj(), unknownRequest),
+		Requests("cpu", "1").Requests("memory", "1Gi").Requests("ephemeral-storage", "1Gi").Obj(), unknownRequest),
+	rejected("a GPU request", publicService(custom).Requests("nvidia.com/gpu", "1").Obj(), unknownRequest),
 	accepted("limits of cpu, memory and ephemeral-storage", publicService(custom).
-		limits("cpu", "1", "memory", "1Gi", "ephemeral-storage", "1Gi").obj(), unknownLimit),
+		Limits("cpu", "1").Limits("memory", "1Gi").Limits("ephemeral-storage", "1Gi").Obj(), unknownLimit),
 	accepted("integer quantities as YAML writes them (cpu: 1, limit cpu: 2)",
 		publicServiceWithResources(map[string]any{"cpu": int64(1)}, map[string]any{"cpu": int64(2)}), requestsAboveLimits),
 	rejected("an integer cpu request above a string cpu limit",
 		publicServiceWithResources(map[string]any{"cpu": int64(2)}, map[string]any{"cpu": "1"}), requestsAboveLimits),
-	rejected("a hugepages limit", publicService(custom).limits("hugepages-2Mi", "1Gi").obj(), unknownLimit),
+	rejected("a hugepages limit", publicService(custom).Limits("hugepages-2Mi", "1Gi").Obj(), unknownLimit),
 
 	// Each allowFrom entry is a service (with an optional namespace) or a zone.
 	accepted("an allowFrom service with a namespace", publicService(custom).
-		allowService("portal", "citizens").obj(), allowNamespaceNeedsService),
-	accepted("an allowFrom service", publicService(custom).allowService("portal", "").obj(), allowServiceOrZone),
-	accepted("an allowFrom zone", publicService(hospital).allowZone("hospital-lan").obj(), allowServiceOrZone),
-	rejected("an allowFrom entry with both a service and a zone", publicService(hospital).allow(
-		platformv1alpha1.AllowSource{Service: "portal", Zone: "hospital-lan"}).obj(), allowServiceOrZone),
-	rejected("an empty allowFrom entry", publicService(custom).allow(platformv1alpha1.AllowSource{}).obj(),
+		AllowFromService("portal", "citizens").Obj(), allowNamespaceNeedsService),
+	accepted("an allowFrom service", publicService(custom).AllowFromService("portal", "").Obj(), allowServiceOrZone),
+	accepted("an allowFrom zone", publicService(hospital).AllowFromZone("hospital-lan").Obj(), allowServiceOrZone),
+	rejected("an allowFrom entry with both a service and a zone", publicService(hospital).AllowFrom(
+		platformv1alpha1.AllowSource{Service: "portal", Zone: "hospital-lan"}).Obj(), allowServiceOrZone),
+	rejected("an empty allowFrom entry", publicService(custom).AllowFrom(platformv1alpha1.AllowSource{}).Obj(),
 		allowServiceOrZone),
-	rejected("an allowFrom zone with a namespace", publicService(hospital).allow(
-		platformv1alpha1.AllowSource{Zone: "hospital-lan", Namespace: "citizens"}).obj(), allowNamespaceNeedsService),
-	rejected("an allowFrom entry with only a namespace", publicService(custom).allow(
-		platformv1alpha1.AllowSource{Namespace: "citizens"}).obj(), allowServiceOrZone, allowNamespaceNeedsService),
+	rejected("an allowFrom zone with a namespace", publicService(hospital).AllowFrom(
+		platformv1alpha1.AllowSource{Zone: "hospital-lan", Namespace: "citizens"}).Obj(), allowNamespaceNeedsService),
+	rejected("an allowFrom entry with only a namespace", publicService(custom).AllowFrom(
+		platformv1alpha1.AllowSource{Namespace: "citizens"}).Obj(), allowServiceOrZone, allowNamespaceNeedsService),
 }
 
 // publicServiceSchemaCases probe the OpenAPI bounds (not CEL) of PublicService.
 var publicServiceSchemaCases = []validationCase{
-	accepted("port 1", publicService(custom).port(1).obj(), schema("spec.port", atLeast1)),
-	accepted("port 65535", publicService(custom).port(65535).obj(), schema("spec.port", atMost65535)),
-	rejected("port 0", publicService(custom).port(0).obj(), schema("spec.port", atLeast1)),
-	rejected("port 65536", publicService(custom).port(65536).obj(), schema("spec.port", atMost65535)),
+	accepted("port 1", publicService(custom).Port(1).Obj(), schema("spec.port", atLeast1)),
+	accepted("port 65535", publicService(custom).Port(65535).Obj(), schema("spec.port", atMost65535)),
+	rejected("port 0", publicService(custom).Port(0).Obj(), schema("spec.port", atLeast1)),
+	rejected("port 65536", publicService(custom).Port(65536).Obj(), schema("spec.port", atMost65535)),
 
-	accepted("egressTo ports 1 and 65535", publicService(custom).egress("population-db", 1, 65535).obj(),
+	accepted("egressTo ports 1 and 65535", publicService(custom).EgressToZone("population-db", 1, 65535).Obj(),
 		schema("spec.egressTo[0].ports[0]", atLeast1)),
-	rejected("egressTo port 0", publicService(custom).egress("population-db", 0).obj(),
+	rejected("egressTo port 0", publicService(custom).EgressToZone("population-db", 0).Obj(),
 		schema("spec.egressTo[0].ports[0]", atLeast1)),
-	rejected("egressTo port 65536", publicService(custom).egress("population-db", 443, 65536).obj(),
+	rejected("egressTo port 65536", publicService(custom).EgressToZone("population-db", 443, 65536).Obj(),
 		schema("spec.egressTo[0].ports[1]", atMost65535)),
-	rejected("egressTo with no ports", publicService(custom).egress("population-db").obj(),
+	rejected("egressTo with no ports", publicService(custom).EgressToZone("population-db").Obj(),
 		schema("spec.egressTo[0].ports", "should have at least 1 items")),
-	rejected("egressTo with ports null", publicService(custom).egressNullPorts("population-db").obj(),
+	rejected("egressTo with ports null", publicService(custom).EgressToZoneNullPorts("population-db").Obj(),
 		schema("spec.egressTo[0].ports", "Required value"), celSkipped),
-	rejected("egressTo with the same port twice", publicService(custom).egress("population-db", 443, 443).obj(),
+	rejected("egressTo with the same port twice", publicService(custom).EgressToZone("population-db", 443, 443).Obj(),
 		schema("spec.egressTo[0].ports[1]", duplicate)),
-	rejected("consumes port 0", publicService(custom).consume(
-		platformv1alpha1.ServiceReference{Service: "vneid", Port: new(int32(0))}).obj(),
+	rejected("consumes port 0", publicService(custom).ConsumesRefs(
+		platformv1alpha1.ServiceReference{Service: "vneid", Port: new(int32(0))}).Obj(),
 		schema("spec.consumes[0].port", atLeast1)),
 
-	accepted("an image pinned by digest", publicService(custom).image(
-		"registry.hanoi.gov.vn/portal@sha256:"+strings.Repeat("ab", 32)).obj(), schema("spec.image", "should match")),
-	rejected("an empty image", publicService(custom).image("").obj(),
+	accepted("an image pinned by digest", publicService(custom).Image(
+		"registry.hanoi.gov.vn/portal@sha256:"+strings.Repeat("ab", 32)).Obj(), schema("spec.image", "should match")),
+	rejected("an empty image", publicService(custom).Image("").Obj(),
 		schema("spec.image", "should be at least 1 chars long")),
-	rejected("an image with a space", publicService(custom).image("nginx latest").obj(),
+	rejected("an image with a space", publicService(custom).Image("nginx latest").Obj(),
 		schema("spec.image", `should match '^\S+$'`)),
-	rejected("an image with a trailing newline", publicService(custom).image("nginx:1.27\n").obj(),
+	rejected("an image with a trailing newline", publicService(custom).Image("nginx:1.27\n").Obj(),
 		schema("spec.image", `should match '^\S+$'`)),
 
-	accepted("healthPath /", publicService(custom).healthPath("/").obj(), schema("spec.healthPath", "should match")),
-	accepted("healthPath /api/v1/health", publicService(custom).healthPath("/api/v1/health").obj(),
+	accepted("healthPath /", publicService(custom).HealthPath("/").Obj(), schema("spec.healthPath", "should match")),
+	accepted("healthPath /api/v1/health", publicService(custom).HealthPath("/api/v1/health").Obj(),
 		schema("spec.healthPath", "should match")),
-	rejected("healthPath not starting with /", publicService(custom).healthPath("healthz").obj(),
+	rejected("healthPath not starting with /", publicService(custom).HealthPath("healthz").Obj(),
 		schema("spec.healthPath", "should match")),
-	rejected("healthPath with a query", publicService(custom).healthPath("/healthz?full=1").obj(),
+	rejected("healthPath with a query", publicService(custom).HealthPath("/healthz?full=1").Obj(),
 		schema("spec.healthPath", "should match")),
 
-	accepted("32 consumes", publicService(custom).consume(serviceRefs(32)...).obj(),
+	accepted("32 consumes", publicService(custom).ConsumesRefs(serviceRefs(32)...).Obj(),
 		schema("spec.consumes", "must have at most 32 items")),
-	rejected("33 consumes", publicService(custom).consume(serviceRefs(33)...).obj(),
+	rejected("33 consumes", publicService(custom).ConsumesRefs(serviceRefs(33)...).Obj(),
 		schema("spec.consumes", "Too many: 33: must have at most 32 items"), celSkipped),
-	rejected("33 allowFrom entries", publicService(custom).allow(allowSources(33)...).obj(),
+	rejected("33 allowFrom entries", publicService(custom).AllowFrom(allowSources(33)...).Obj(),
 		schema("spec.allowFrom", "Too many: 33: must have at most 32 items"), celSkipped),
-	rejected("17 egressTo entries", publicService(custom).egressZones(17).obj(),
+	rejected("17 egressTo entries", egressZones(publicService(custom), 17).Obj(),
 		schema("spec.egressTo", "Too many: 17: must have at most 16 items"), celSkipped),
 
-	accepted("replicas min 1 and max 1000", publicService(custom).minReplicas(1).maxReplicas(1000).obj(),
+	accepted("replicas min 1 and max 1000", publicService(custom).MinReplicas(1).MaxReplicas(1000).Obj(),
 		schema("spec.replicas.min", atLeast1)),
-	rejected("replicas min 0", publicService(custom).minReplicas(0).obj(), schema("spec.replicas.min", atLeast1)),
-	rejected("replicas max 1001", publicService(custom).maxReplicas(1001).obj(),
+	rejected("replicas min 0", publicService(custom).MinReplicas(0).Obj(), schema("spec.replicas.min", atLeast1)),
+	rejected("replicas max 1001", publicService(custom).MaxReplicas(1001).Obj(),
 		schema("spec.replicas.max", "should be less than or equal to 1000")),
-	rejected("targetCPUUtilizationPercentage 101", publicService(custom).targetCPU(101).obj(),
+	rejected("targetCPUUtilizationPercentage 101", publicService(custom).TargetCPU(101).Obj(),
 		schema("spec.replicas.targetCPUUtilizationPercentage", "should be less than or equal to 100")),
 
-	rejected("an upper-case host", publicService(portal).host("DichVuCong.Hanoi.gov.vn").tls(testTLSSecret).obj(),
+	rejected("an upper-case host", publicService(portal).Host("DichVuCong.Hanoi.gov.vn").TLS(testTLSSecret).Obj(),
 		schema("spec.exposure.host", "should match")),
-	rejected("an empty TLS secret name", publicService(portal).host(testHost).tls("").obj(),
+	rejected("an empty TLS secret name", publicService(portal).Host(testHost).TLS("").Obj(),
 		schema("spec.exposure.tls.secretName", "should be at least 1 chars long")),
-	rejected("an unknown profile", publicService("Kiosk").obj(),
+	rejected("an unknown profile", publicService("Kiosk").Obj(),
 		schema("spec.profile", `Unsupported value: "Kiosk": supported values: "Portal", "IdentityVerification"`),
 		celSkipped),
-	rejected("a consumed service name starting with a digit", publicService(custom).consumeService("1vneid", "").obj(),
+	rejected("a consumed service name starting with a digit", publicService(custom).Consumes("1vneid", "").Obj(),
 		schema("spec.consumes[0].service", "should match")),
-	rejected("an env name starting with a digit", publicService(custom).envValue("1VAR", "x").obj(),
+	rejected("an env name starting with a digit", publicService(custom).Env("1VAR", "x").Obj(),
 		schema("spec.env[0].name", "should match")),
 }
 

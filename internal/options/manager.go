@@ -1,0 +1,44 @@
+package options
+
+import (
+	"github.com/spf13/pflag"
+)
+
+// Manager are the operator's command-line options.
+type Manager struct {
+	// MetricsAddr is --metrics-bind-address.
+	MetricsAddr string
+	// ProbeAddr is --health-probe-bind-address.
+	ProbeAddr string
+	// SecureMetrics is --metrics-secure.
+	SecureMetrics bool
+	// HTTP2 is --enable-http2.
+	HTTP2 bool
+	// LeaderElect is --leader-elect.
+	LeaderElect bool
+	// LeaderElectionNamespace is --leader-election-namespace.
+	LeaderElectionNamespace string
+	// ClusterDomain is --cluster-domain.
+	ClusterDomain string
+	// VerifyConnectivity is --verify-connectivity.
+	VerifyConnectivity bool
+	// Render are the flags that shape rendering, shared with kubectl city.
+	Render Render
+}
+
+// AddManagerFlags binds the operator's flags to o: the manager's own and the render flags.
+func AddManagerFlags(fs *pflag.FlagSet, o *Manager) {
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", "0",
+		"Address of the metrics endpoint (:8443 for HTTPS, :8080 for HTTP); 0 disables it.")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
+	fs.BoolVar(&o.SecureMetrics, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
+	fs.BoolVar(&o.HTTP2, "enable-http2", false,
+		"Enable HTTP/2 for the metrics server (off: HTTP/2 Rapid Reset and Stream Cancellation CVEs).")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "Elect a leader, so that only one replica reconciles at a time.")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "",
+		"Namespace of the leader-election Lease (default: the pod's namespace).")
+	fs.StringVar(&o.ClusterDomain, "cluster-domain", "cluster.local", "The cluster's DNS domain, for status.endpoint.")
+	fs.BoolVar(&o.VerifyConnectivity, "verify-connectivity", true,
+		"Audit each service's effective connectivity against its intent (the ConnectivityVerified condition).")
+	AddRenderFlags(fs, &o.Render)
+}

@@ -1,0 +1,76 @@
+package options_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/smartcity-io/smartcity-operator/internal/options"
+	"github.com/smartcity-io/smartcity-operator/internal/render"
+)
+
+// parse binds the render flags to a new FlagSet and parses args.
+func parse(t *testing.T, args ...string) options.Render {
+	t.Helper()
+	var o options.Render
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	options.AddRenderFlags(fs, &o)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("Parse(%v): %v", args, err)
+	}
+	return o
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		want    render.Options
+		wantErr string
+	}{
+		{name: "defaults are render's defaults", want: render.Options{
+			DNSNamespace: "kube-system", DNSPodLabels: render.DefaultDNSPodLabels(), ZoneServiceType: "LoadBalancer"}},
+		{name: "every flag", args: []string{"--gateway=gw/city", "--ingress-class=city", "--ingress-controller-namespace=ctl",
+			"--dns-namespace=dns", "--dns-pod-labels=a=b,c=d", "--zone-service-type=NodePort"},
+			want: render.Options{Gateway: &types.NamespacedName{Namespace: "gw", Name: "city"}, IngressClass: "city",
+				IngressControllerNamespace: "ctl", DNSNamespace: "dns", DNSPodLabels: map[string]string{"a": "b", "c": "d"},
+				ZoneServiceType: "NodePort"}},
+		{name: "gateway without a name", args: []string{"--gateway=gw/"}, wantErr: `--gateway must be <namespace>/<name>, not "gw/"`},
+		{name: "unknown service type", args: []string{"--zone-service-type=ClusterIP"},
+			wantErr: `--zone-service-type must be LoadBalancer or NodePort, not "ClusterIP"`},
+		{name: "empty DNS labels", args: []string{"--dns-pod-labels="}, wantErr: `--dns-pod-labels must be key=value[,key=value], not ""`},
+		{name: "every error at once", args: []string{"--gateway=x", "--zone-service-type=x"},
+			wantErr: "--zone-service-type must be LoadBalancer or NodePort, not \"x\"\n--gateway must be <namespace>/<name>, not \"x\""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parse(t, tc.args...).Validate()
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("Validate() error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Validate(): %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Validate() (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The flags' defaults are render's defaults, so an operator started without flags renders
+// as render.Options{} does.
+func TestDefaultsMatchRender(t *testing.T) {
+	got, err := parse(t).Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(render.Options{}.WithDefaults(), got.WithDefaults()); diff != "" {
+		t.Errorf("flag defaults differ from render's defaults (-render +flags):\n%s", diff)
+	}
+}
