@@ -41,7 +41,9 @@ type cluster struct {
 	nodes      int
 }
 
-func (c *cluster) kubeconfig() string { return filepath.Join(c.root, "bin/cluster", c.name, "kubeconfig") }
+func (c *cluster) kubeconfig() string {
+	return filepath.Join(c.root, "bin/cluster", c.name, "kubeconfig")
+}
 func (c *cluster) kwokDir() string {
 	return filepath.Join(c.root, "bin/cluster/.kwok/clusters", c.name)
 }

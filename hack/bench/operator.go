@@ -436,22 +436,11 @@ func (b *benchmark) countRequests(cl *cluster, start, converged, restEnd time.Ti
 	if len(events) == 0 {
 		return fmt.Errorf("the audit log %s holds no request of user %s", cl.auditLog(), operatorUser)
 	}
-	writes := bench.WritesPerService(bench.Between(events, start, converged), services)
-	out.WritesPerServiceByKind = writes
-	total := 0.0
-	for _, v := range writes {
-		total += v
-	}
-	out.WritesPerService = bench.F(total)
+	out.WritesPerServiceByKind = bench.WritesPerService(bench.Between(events, start, converged), services)
+	out.WritesPerService = bench.F(bench.Sum(out.WritesPerServiceByKind))
 	if restEnd.After(converged) {
-		window := restEnd.Sub(converged)
-		rest := bench.PerMinute(bench.Between(events, converged, restEnd), window)
-		out.RestRequests = rest
-		sum := 0.0
-		for _, v := range rest {
-			sum += v
-		}
-		out.RestRequestsPerMinute = bench.F(sum)
+		out.RestRequests = bench.PerMinute(bench.Between(events, converged, restEnd), restEnd.Sub(converged))
+		out.RestRequestsPerMinute = bench.F(bench.Sum(out.RestRequests))
 	}
 	return nil
 }

@@ -322,6 +322,15 @@ func Check(r *Report) error {
 	return errors.Join(errs...)
 }
 
+// Sum adds up a map's values.
+func Sum(m map[string]float64) float64 {
+	total := 0.0
+	for _, v := range m {
+		total += v
+	}
+	return total
+}
+
 // SortedKeys returns a map's keys by decreasing value, then name.
 func SortedKeys(m map[string]float64) []string {
 	keys := slices.Collect(maps.Keys(m))
