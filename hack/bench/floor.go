@@ -48,7 +48,7 @@ func (b *benchmark) runFloor(ctx context.Context, n *nRun) (bench.Floor, error) 
 		return out, err
 	}
 	out.Objects = n.objects
-	out.ApplySeconds = bench.F(time.Since(start).Seconds())
+	out.ApplySeconds = new(time.Since(start).Seconds())
 	info("[%s] applied", fmtDur(time.Since(start)))
 
 	done, progress, err := waitFor(ctx, start, b.cap, "Deployments with replicas.min ready pods", func() (bool, string, error) {
@@ -73,6 +73,6 @@ func (b *benchmark) runFloor(ctx context.Context, n *nRun) (bench.Floor, error) 
 		out.Progress = fmt.Sprintf("did not converge in %s: %s Deployments ready", fmtDur(b.cap), progress)
 		return out, nil
 	}
-	out.Seconds = bench.F(time.Since(start).Seconds())
+	out.Seconds = new(time.Since(start).Seconds())
 	return out, nil
 }

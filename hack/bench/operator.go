@@ -35,7 +35,9 @@ const proofTimeout = 5 * time.Minute
 type operatorProcess struct {
 	cmd         *exec.Cmd
 	metricsAddr string
-	exited      chan error
+	// exited is closed when the process has exited; waitErr is then Wait's result.
+	exited  chan struct{}
+	waitErr error
 }
 
 // operatorFlags are the flags the benchmark gives the operator: its defaults, plus metrics on
@@ -79,8 +81,12 @@ func (b *benchmark) startOperator(ctx context.Context, kubeconfig, logFile strin
 		_ = log.Close()
 		return nil, fmt.Errorf("failed to start the operator: %w", err)
 	}
-	p := &operatorProcess{cmd: cmd, metricsAddr: metrics, exited: make(chan error, 1)}
-	go func() { p.exited <- cmd.Wait(); _ = log.Close() }()
+	p := &operatorProcess{cmd: cmd, metricsAddr: metrics, exited: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		_ = log.Close()
+		close(p.exited)
+	}()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		resp, err := http.Get("http://" + health + "/readyz")
@@ -91,8 +97,8 @@ func (b *benchmark) startOperator(ctx context.Context, kubeconfig, logFile strin
 			}
 		}
 		select {
-		case err := <-p.exited:
-			return nil, fmt.Errorf("the operator exited at start (%v); its log: %s", err, logFile)
+		case <-p.exited:
+			return nil, fmt.Errorf("the operator exited at start (%v); its log: %s", p.waitErr, logFile)
 		case <-ctx.Done():
 			p.stop()
 			return nil, ctx.Err()
@@ -105,10 +111,12 @@ func (b *benchmark) startOperator(ctx context.Context, kubeconfig, logFile strin
 	}
 }
 
-// stop sends SIGTERM, then SIGKILL after 20 s.
+// stop sends SIGTERM, then SIGKILL after 20 s; it returns once the process has exited.
 func (p *operatorProcess) stop() {
-	if p.cmd.ProcessState != nil {
+	select {
+	case <-p.exited:
 		return
+	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -198,48 +206,12 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 			info("warning: %v", err)
 		}
 	}()
-	if err := b.kubectl(ctx, cl.kubeconfig(), "apply", "--server-side", "-k", filepath.Join(b.root, "config/crd")); err != nil {
-		return out, err
-	}
-	if err := b.kubectl(ctx, cl.kubeconfig(), "wait", "--for=condition=Established", "--timeout=60s",
-		"crd/publicservices.platform.smartcity.io", "crd/networkzones.platform.smartcity.io"); err != nil {
-		return out, err
-	}
-	c, err := connect(ctx, cl.kubeconfig())
+	c, op, err := b.setupOperator(ctx, cl, n)
 	if err != nil {
 		return out, err
 	}
 	defer c.cancel()
-	var setup []runtime.Object
-	for i := range n.city.Namespaces {
-		setup = append(setup, &n.city.Namespaces[i])
-	}
-	for i := range n.city.Zones {
-		setup = append(setup, &n.city.Zones[i])
-	}
-	for i := range n.city.Policies {
-		setup = append(setup, &n.city.Policies[i])
-	}
-	if err := c.apply(ctx, setup...); err != nil {
-		return out, err
-	}
-	opKubeconfig, err := cl.operatorKubeconfig()
-	if err != nil {
-		return out, err
-	}
-	logFile := filepath.Join(b.workdir, fmt.Sprintf("operator-n%d-run%d.log", n.n, n.rep))
-	op, err := b.startOperator(ctx, opKubeconfig, logFile)
-	if err != nil {
-		return out, err
-	}
 	defer op.stop()
-	info("operator running (pid %d, metrics on %s, log %s)", op.cmd.Process.Pid, op.metricsAddr, logFile)
-	if err := c.cache.List(ctx, &appsv1.DeploymentList{}); err != nil {
-		return out, err
-	}
-	if err := c.cache.List(ctx, &platformv1alpha1.PublicServiceList{}); err != nil {
-		return out, err
-	}
 
 	info("applying %d PublicServices", len(n.city.Services))
 	start := time.Now()
@@ -250,61 +222,28 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	if err := c.apply(ctx, services...); err != nil {
 		return out, err
 	}
-	states := func() (map[string]serviceState, error) {
-		deps := &appsv1.DeploymentList{}
-		if err := c.cache.List(ctx, deps); err != nil {
-			return nil, err
-		}
-		byKey := map[string]*appsv1.Deployment{}
-		for i := range deps.Items {
-			byKey[deps.Items[i].Namespace+"/"+deps.Items[i].Name] = &deps.Items[i]
-		}
-		svcs := &platformv1alpha1.PublicServiceList{}
-		if err := c.cache.List(ctx, svcs); err != nil {
-			return nil, err
-		}
-		st := map[string]serviceState{}
-		for i := range svcs.Items {
-			key := svcs.Items[i].Namespace + "/" + svcs.Items[i].Name
-			st[key] = stateOf(&svcs.Items[i], byKey[key], n.mins[key])
-		}
-		return st, nil
-	}
 	done, progress, err := waitFor(ctx, start, b.cap, "services converged", func() (bool, string, error) {
-		st, err := states()
-		if err != nil {
-			return false, "", err
-		}
-		var avail, iso, ver, all int
-		for _, s := range st {
-			avail += btoi(s.available)
-			iso += btoi(s.isolated)
-			ver += btoi(s.verified)
-			all += btoi(s.done())
-		}
-		total := len(n.city.Services)
-		return all == total, fmt.Sprintf("%d/%d (pods ready %d, NetworkIsolated %d, ConnectivityVerified %d)",
-			all, total, avail, iso, ver), nil
+		return converged(ctx, c, n)
 	})
 	if err != nil {
 		return out, err
 	}
-	converged := time.Now()
+	convergedAt := time.Now()
 	out.Converged = done
 	rec, err := op.reconciles(ctx)
 	if err != nil {
 		return out, err
 	}
-	out.Reconciles, out.ReconcileP50Seconds, out.ReconcileP99Seconds = bench.F(rec.Count), bench.F(rec.P50), bench.F(rec.P99)
+	out.Reconciles, out.ReconcileP50Seconds, out.ReconcileP99Seconds = new(rec.Count), new(rec.P50), new(rec.P99)
 	if !done {
 		out.Progress = fmt.Sprintf("did not converge in %s: %s", fmtDur(b.cap), progress)
 	} else {
-		out.Seconds = bench.F(converged.Sub(start).Seconds())
-		info("converged in %s; %0.f reconciles, p50 %.3f s, p99 %.3f s", fmtDur(converged.Sub(start)), rec.Count, rec.P50, rec.P99)
+		out.Seconds = new(convergedAt.Sub(start).Seconds())
+		info("converged in %s; %0.f reconciles, p50 %.3f s, p99 %.3f s", fmtDur(convergedAt.Sub(start)), rec.Count, rec.P50, rec.P99)
 	}
 
 	// At rest: nothing changes for b.rest.
-	restEnd := converged
+	restEnd := convergedAt
 	if done {
 		info("at rest for %s", b.rest)
 		select {
@@ -318,25 +257,101 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	if err != nil {
 		return out, err
 	}
-	out.RSSMiB, out.PeakRSSMiB = bench.F(rss), bench.F(peak)
-
+	out.RSSMiB, out.PeakRSSMiB = new(rss), new(peak)
 	if done {
-		if err := b.proof(ctx, c, n.city, states, &out); err != nil {
+		if err := b.proof(ctx, c, n.city, &out); err != nil {
 			return out, err
 		}
 	}
 	op.stop()
-
-	if err := b.countRequests(cl, start, converged, restEnd, len(n.city.Services), &out); err != nil {
+	if err := b.countRequests(cl, start, convergedAt, restEnd, len(n.city.Services), &out); err != nil {
 		return out, err
 	}
 	if done {
-		out.AuditSeconds, err = b.auditTime(ctx, n.dir)
-		if err != nil {
+		if out.AuditSeconds, err = b.auditTime(ctx, n.dir); err != nil {
 			return out, err
 		}
 	}
 	return out, nil
+}
+
+// setupOperator installs the CRDs, applies the city's namespaces, zones and foreign policies,
+// and starts the operator with a client certificate of its own.
+func (b *benchmark) setupOperator(ctx context.Context, cl *cluster, n *nRun) (*clients, *operatorProcess, error) {
+	if err := b.kubectl(ctx, cl.kubeconfig(), "apply", "--server-side", "-k", filepath.Join(b.root, "config/crd")); err != nil {
+		return nil, nil, err
+	}
+	if err := b.kubectl(ctx, cl.kubeconfig(), "wait", "--for=condition=Established", "--timeout=60s",
+		"crd/publicservices.platform.smartcity.io", "crd/networkzones.platform.smartcity.io"); err != nil {
+		return nil, nil, err
+	}
+	c, err := connect(ctx, cl.kubeconfig())
+	if err != nil {
+		return nil, nil, err
+	}
+	setup := make([]runtime.Object, 0, len(n.city.Namespaces)+len(n.city.Zones)+len(n.city.Policies))
+	for i := range n.city.Namespaces {
+		setup = append(setup, &n.city.Namespaces[i])
+	}
+	for i := range n.city.Zones {
+		setup = append(setup, &n.city.Zones[i])
+	}
+	for i := range n.city.Policies {
+		setup = append(setup, &n.city.Policies[i])
+	}
+	fail := func(err error) (*clients, *operatorProcess, error) {
+		c.cancel()
+		return nil, nil, err
+	}
+	if err := c.apply(ctx, setup...); err != nil {
+		return fail(err)
+	}
+	// The informers start before the clock does.
+	if err := c.cache.List(ctx, &appsv1.DeploymentList{}); err != nil {
+		return fail(err)
+	}
+	if err := c.cache.List(ctx, &platformv1alpha1.PublicServiceList{}); err != nil {
+		return fail(err)
+	}
+	opKubeconfig, err := cl.operatorKubeconfig()
+	if err != nil {
+		return fail(err)
+	}
+	logFile := filepath.Join(b.workdir, fmt.Sprintf("operator-n%d-run%d.log", n.n, n.rep))
+	op, err := b.startOperator(ctx, opKubeconfig, logFile)
+	if err != nil {
+		return fail(err)
+	}
+	info("operator running (pid %d, metrics on %s, log %s)", op.cmd.Process.Pid, op.metricsAddr, logFile)
+	return c, op, nil
+}
+
+// converged reports whether every service has converged, and how many have so far.
+func converged(ctx context.Context, c *clients, n *nRun) (bool, string, error) {
+	deps := &appsv1.DeploymentList{}
+	if err := c.cache.List(ctx, deps); err != nil {
+		return false, "", err
+	}
+	byKey := map[string]*appsv1.Deployment{}
+	for i := range deps.Items {
+		byKey[deps.Items[i].Namespace+"/"+deps.Items[i].Name] = &deps.Items[i]
+	}
+	svcs := &platformv1alpha1.PublicServiceList{}
+	if err := c.cache.List(ctx, svcs); err != nil {
+		return false, "", err
+	}
+	var avail, iso, ver, all int
+	for i := range svcs.Items {
+		key := svcs.Items[i].Namespace + "/" + svcs.Items[i].Name
+		s := stateOf(&svcs.Items[i], byKey[key], n.mins[key])
+		avail += btoi(s.available)
+		iso += btoi(s.isolated)
+		ver += btoi(s.verified)
+		all += btoi(s.done())
+	}
+	total := len(n.city.Services)
+	return all == total, fmt.Sprintf("%d/%d (pods ready %d, NetworkIsolated %d, ConnectivityVerified %d)",
+		all, total, avail, iso, ver), nil
 }
 
 func btoi(b bool) int {
@@ -348,8 +363,7 @@ func btoi(b bool) int {
 
 // proof measures the proof latency on the first service (by name) whose connectivity is
 // verified, in a namespace without the city's foreign policies.
-func (b *benchmark) proof(ctx context.Context, c *clients, city *citygen.City,
-	states func() (map[string]serviceState, error), out *bench.Operator) error {
+func (b *benchmark) proof(ctx context.Context, c *clients, city *citygen.City, out *bench.Operator) error {
 	foreign := map[string]bool{}
 	for _, p := range city.Policies {
 		foreign[p.Namespace] = true
@@ -394,7 +408,7 @@ func (b *benchmark) proof(ctx context.Context, c *clients, city *citygen.City,
 		if err != nil || !ok {
 			return nil, errors.Join(err, fmt.Errorf("%s did not report ConnectivityVerified=%s within %s", key, want, proofTimeout))
 		}
-		return bench.F(time.Since(start).Seconds()), nil
+		return new(time.Since(start).Seconds()), nil
 	}
 	policy := &networkingv1.NetworkPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "bench-proof-allow-all", Namespace: key.Namespace},
@@ -437,10 +451,10 @@ func (b *benchmark) countRequests(cl *cluster, start, converged, restEnd time.Ti
 		return fmt.Errorf("the audit log %s holds no request of user %s", cl.auditLog(), operatorUser)
 	}
 	out.WritesPerServiceByKind = bench.WritesPerService(bench.Between(events, start, converged), services)
-	out.WritesPerService = bench.F(bench.Sum(out.WritesPerServiceByKind))
+	out.WritesPerService = new(bench.Sum(out.WritesPerServiceByKind))
 	if restEnd.After(converged) {
 		out.RestRequests = bench.PerMinute(bench.Between(events, converged, restEnd), restEnd.Sub(converged))
-		out.RestRequestsPerMinute = bench.F(bench.Sum(out.RestRequests))
+		out.RestRequestsPerMinute = new(bench.Sum(out.RestRequests))
 	}
 	return nil
 }
@@ -458,9 +472,9 @@ func (b *benchmark) auditTime(ctx context.Context, dir string) (*float64, error)
 	err := cmd.Run()
 	elapsed := time.Since(start)
 	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+	if err != nil && (!errors.As(err, &exit) || exit.ExitCode() != 1) {
 		return nil, fmt.Errorf("kubectl city audit -f %s failed: %w\n%s", dir, err, stderr.String())
 	}
 	info("took %s", fmtDur(elapsed))
-	return bench.F(elapsed.Seconds()), nil
+	return new(elapsed.Seconds()), nil
 }

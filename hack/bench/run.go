@@ -66,7 +66,8 @@ func runCommand(ctx context.Context, args []string) error {
 	fs.DurationVar(&b.cap, "cap", 30*time.Minute, "Time cap of each floor and operator run (BENCH_CAP).")
 	fs.DurationVar(&b.rest, "rest", time.Minute, "How long the operator is measured at rest after converging.")
 	fs.StringVar(&b.clusterName, "cluster", "smartcity-bench", "Name of the benchmark's local cluster (created and deleted per run).")
-	fs.StringVar(&b.out, "out", "", "JSON report to write (default bin/bench/bench-<time>.json).")
+	fs.StringVar(&b.workdir, "workdir", "bin/bench", "Folder for the cities, binaries and operator logs of the run.")
+	fs.StringVar(&b.out, "out", "", "JSON report to write (default <workdir>/bench-<time>.json).")
 	_ = fs.Parse(args)
 	var err error
 	if b.ns, err = parseNs(*nList); err != nil {
@@ -84,7 +85,9 @@ func runCommand(ctx context.Context, args []string) error {
 	if _, err := os.Stat(filepath.Join(b.root, "hack/cluster/cluster.sh")); err != nil {
 		return fmt.Errorf("run bench from the repository's root (make bench does): %w", err)
 	}
-	b.workdir = filepath.Join(b.root, "bin/bench")
+	if !filepath.IsAbs(b.workdir) {
+		b.workdir = filepath.Join(b.root, b.workdir)
+	}
 	if b.out == "" {
 		b.out = filepath.Join(b.workdir, "bench-"+time.Now().UTC().Format("20060102-150405")+".json")
 	}
@@ -104,7 +107,7 @@ func runCommand(ctx context.Context, args []string) error {
 	for _, n := range b.ns {
 		res, err := b.runN(ctx, n)
 		if err != nil {
-			return fmt.Errorf("N=%d: %w", n, err)
+			return fmt.Errorf("a city of %d services: %w", n, err)
 		}
 		report.Results = append(report.Results, res)
 		if err := writeReport(b.out, report); err != nil {
@@ -195,7 +198,7 @@ func (b *benchmark) runN(ctx context.Context, n int) (bench.Result, error) {
 			return res, fmt.Errorf("operator: %w", err)
 		}
 		if run.Floor.Seconds != nil && run.Operator.Seconds != nil {
-			run.Operator.Ratio = bench.F(*run.Operator.Seconds / *run.Floor.Seconds)
+			run.Operator.Ratio = new(*run.Operator.Seconds / *run.Floor.Seconds)
 		}
 		res.Runs = append(res.Runs, run)
 	}

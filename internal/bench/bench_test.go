@@ -108,14 +108,14 @@ func TestAuditCounting(t *testing.T) {
 
 func complete(seconds float64) Run {
 	return Run{
-		Floor: Floor{Converged: true, Seconds: F(seconds), ApplySeconds: F(1), Objects: 10},
+		Floor: Floor{Converged: true, Seconds: new(seconds), ApplySeconds: new(1.0), Objects: 10},
 		Operator: Operator{
-			Converged: true, Seconds: F(2 * seconds), Ratio: F(2), Reconciles: F(30),
-			ReconcileP50Seconds: F(0.01), ReconcileP99Seconds: F(0.5),
-			RestRequestsPerMinute: F(seconds), RestRequests: map[string]float64{"list pods": seconds},
-			WritesPerService: F(6), WritesPerServiceByKind: map[string]float64{"Deployment": 1},
-			RSSMiB: F(100), PeakRSSMiB: F(120), AuditSeconds: F(3),
-			ProofService: "city-tax/svc-0001", ProofFalseSeconds: F(1), ProofTrueSeconds: F(1),
+			Converged: true, Seconds: new(2 * seconds), Ratio: new(2.0), Reconciles: new(30.0),
+			ReconcileP50Seconds: new(0.01), ReconcileP99Seconds: new(0.5),
+			RestRequestsPerMinute: new(seconds), RestRequests: map[string]float64{"list pods": seconds},
+			WritesPerService: new(6.0), WritesPerServiceByKind: map[string]float64{"Deployment": 1},
+			RSSMiB: new(100.0), PeakRSSMiB: new(120.0), AuditSeconds: new(3.0),
+			ProofService: "city-tax/svc-0001", ProofFalseSeconds: new(1.0), ProofTrueSeconds: new(1.0),
 		},
 	}
 }

@@ -125,9 +125,6 @@ type Operator struct {
 	ProofTrueSeconds  *float64 `json:"proofTrueSeconds"`
 }
 
-// F returns a pointer to v, for the optional figures.
-func F(v float64) *float64 { return &v }
-
 // Median returns the median run: each figure's median over the runs that have it (the mean of
 // the two middle values for an even count). A run converged only when every run did; the
 // progress is the first run's that did not.
@@ -189,9 +186,9 @@ func median(v []float64) *float64 {
 	slices.Sort(v)
 	m := len(v) / 2
 	if len(v)%2 == 1 {
-		return F(v[m])
+		return new(v[m])
 	}
-	return F((v[m-1] + v[m]) / 2)
+	return new((v[m-1] + v[m]) / 2)
 }
 
 // medianMap takes each key's median; a run without the key counts as 0.
@@ -225,7 +222,7 @@ var Header = []string{"N", "floor", "operator", "ratio", "reconciles", "p50 / p9
 
 // Rows returns the table's rows, one per N, from the median runs.
 func Rows(r *Report) [][]string {
-	var rows [][]string
+	rows := make([][]string, 0, len(r.Results))
 	for _, res := range r.Results {
 		m := res.Median
 		o := m.Operator
@@ -301,22 +298,22 @@ func Check(r *Report) error {
 	}
 	for _, res := range r.Results {
 		if len(res.Runs) == 0 {
-			errs = append(errs, fmt.Errorf("N=%d: no runs", res.N))
+			errs = append(errs, fmt.Errorf("%d services: no runs", res.N))
 		}
 		for i, cell := range Rows(&Report{Results: []Result{res}})[0] {
 			if strings.Contains(cell, Missing) || strings.HasPrefix(cell, "did not converge") {
-				errs = append(errs, fmt.Errorf("N=%d: %s is %q", res.N, Header[i], cell))
+				errs = append(errs, fmt.Errorf("%d services: %s is %q", res.N, Header[i], cell))
 			}
 		}
 		o := res.Median.Operator
 		if len(o.RestRequests) == 0 && o.RestRequestsPerMinute != nil && *o.RestRequestsPerMinute > 0 {
-			errs = append(errs, fmt.Errorf("N=%d: requests at rest are not split by verb and resource", res.N))
+			errs = append(errs, fmt.Errorf("%d services: requests at rest are not split by verb and resource", res.N))
 		}
 		if len(o.WritesPerServiceByKind) == 0 {
-			errs = append(errs, fmt.Errorf("N=%d: no writes counted during convergence", res.N))
+			errs = append(errs, fmt.Errorf("%d services: no writes counted during convergence", res.N))
 		}
 		if o.ProofService == "" {
-			errs = append(errs, fmt.Errorf("N=%d: no proof service", res.N))
+			errs = append(errs, fmt.Errorf("%d services: no proof service", res.N))
 		}
 	}
 	return errors.Join(errs...)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -475,15 +476,16 @@ func (g *gen) checkLimits() error {
 		return nil
 	}
 	slices.Sort(problems)
-	msg := fmt.Sprintf("citygen: a city of %d services (shape %s, %d namespaces) exceeds the API's current limits "+
+	var msg strings.Builder
+	fmt.Fprintf(&msg, "citygen: a city of %d services (shape %s, %d namespaces) exceeds the API's current limits "+
 		"(api/v1alpha1: allowFrom %d, PublicService status lists %d, NetworkZone status lists %d):",
 		g.o.Services, g.o.Shape, g.o.Namespaces, MaxAllowFrom, MaxServiceStatusList, MaxZoneStatusList)
 	for i, p := range problems {
 		if i == 5 {
-			msg += fmt.Sprintf("\n  ... and %d more", len(problems)-i)
+			fmt.Fprintf(&msg, "\n  ... and %d more", len(problems)-i)
 			break
 		}
-		msg += "\n  " + p
+		msg.WriteString("\n  " + p)
 	}
-	return fmt.Errorf("%s\nuse fewer services until those limits are lifted", msg)
+	return fmt.Errorf("%s\nuse fewer services until those limits are lifted", msg.String())
 }

@@ -155,7 +155,7 @@ func (g *gen) service(i int) platformv1alpha1.PublicService {
 // Objects returns every object of the city in the order they are applied: namespaces, zones,
 // policies, services. Each has its apiVersion and kind set.
 func (c *City) Objects() []runtime.Object {
-	var out []runtime.Object
+	out := make([]runtime.Object, 0, len(c.Namespaces)+len(c.Zones)+len(c.Policies)+len(c.Services))
 	for i := range c.Namespaces {
 		out = append(out, &c.Namespaces[i])
 	}
