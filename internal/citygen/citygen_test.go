@@ -3,6 +3,7 @@ package citygen
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 
@@ -137,6 +138,11 @@ func checkCity(t *testing.T, c *City) {
 	zones := map[string]bool{}
 	for _, z := range c.Zones {
 		zones[z.Name] = true
+		for _, cidr := range z.Spec.CIDRs {
+			if ip, network, err := net.ParseCIDR(cidr); err != nil || !ip.Equal(network.IP) {
+				t.Errorf("zone %s: %q is not a network address (%v)", z.Name, cidr, err)
+			}
+		}
 	}
 	services := map[string]*platformv1alpha1.PublicService{}
 	for i := range c.Services {

@@ -71,7 +71,7 @@ func zones() []platformv1alpha1.NetworkZone {
 		zone(ZoneKiosk, "hanoi-city-network", "Self-service kiosks in hospitals and ward offices",
 			[]string{"192.168.110.0/24"}, nil, "hospital"),
 		zone(ZoneWardWiFi, "hanoi-city-network", "Public Wi-Fi of the wards: no namespace is admitted",
-			[]string{"192.168.130.0/22"}, nil),
+			[]string{"192.168.128.0/22"}, nil),
 		zone(ZonePopulationDB, "national-data-centre", "The national population database",
 			[]string{"192.168.120.0/28"}, nil, "population-db"),
 	}
