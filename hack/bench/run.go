@@ -144,6 +144,7 @@ func (b *benchmark) prepare(ctx context.Context) (*bench.Report, error) {
 		Started: time.Now().UTC().Truncate(time.Second),
 		Machine: bench.Machine{
 			CPUs: runtime.NumCPU(), MemoryGiB: memoryGiB(), GoVersion: runtime.Version(), Kubernetes: "v1.37.2",
+			LoadAverage: loadAverage(),
 			Cluster: "hack/cluster: kwokctl --runtime binary (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok fake nodes), no metrics-server",
 		},
 		Settings: bench.Settings{
@@ -272,6 +273,14 @@ func (b *benchmark) kubectl(ctx context.Context, kubeconfig string, args ...stri
 		return fmt.Errorf("kubectl %s failed: %w\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return nil
+}
+
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
 }
 
 func memoryGiB() float64 {

@@ -32,6 +32,9 @@ type Machine struct {
 	GoVersion  string  `json:"goVersion"`
 	Kubernetes string  `json:"kubernetes"`
 	Cluster    string  `json:"cluster"`
+	// LoadAverage is /proc/loadavg when the benchmark started: other work on the machine
+	// slows every figure.
+	LoadAverage string `json:"loadAverage"`
 }
 
 // Settings say how the figures were measured.
