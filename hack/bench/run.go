@@ -145,7 +145,7 @@ func (b *benchmark) prepare(ctx context.Context) (*bench.Report, error) {
 		Machine: bench.Machine{
 			CPUs: runtime.NumCPU(), MemoryGiB: memoryGiB(), GoVersion: runtime.Version(), Kubernetes: "v1.37.2",
 			LoadAverage: loadAverage(),
-			Cluster: "hack/cluster: kwokctl --runtime binary (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok fake nodes), no metrics-server",
+			Cluster:     "hack/cluster: kwokctl --runtime binary (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok fake nodes), no metrics-server",
 		},
 		Settings: bench.Settings{
 			Repeat: b.repeat, CapMinutes: b.cap.Minutes(), RestSeconds: b.rest.Seconds(), Seed: b.city.seed, Shape: b.city.shape,
