@@ -126,6 +126,8 @@ type Operator struct {
 	ProofService      string   `json:"proofService"`
 	ProofFalseSeconds *float64 `json:"proofFalseSeconds"`
 	ProofTrueSeconds  *float64 `json:"proofTrueSeconds"`
+	// ProofNote says which change the service did not report within the time allowed.
+	ProofNote string `json:"proofNote,omitempty"`
 }
 
 // Median returns the median run: each figure's median over the runs that have it (the mean of
@@ -152,6 +154,9 @@ func Median(runs []Run) Run {
 		}
 		out.Floor.Objects = r.Floor.Objects
 		out.Operator.ProofService = r.Operator.ProofService
+		if out.Operator.ProofNote == "" {
+			out.Operator.ProofNote = r.Operator.ProofNote
+		}
 	}
 	pick := func(get func(Run) *float64) *float64 {
 		var v []float64
@@ -239,6 +244,9 @@ func Rows(r *Report) [][]string {
 		}
 		if !o.Converged {
 			row[2] = "did not converge: " + o.Progress
+		}
+		if o.ProofNote != "" {
+			row[len(row)-1] += " (" + o.ProofNote + ")"
 		}
 		rows = append(rows, row)
 	}
