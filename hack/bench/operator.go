@@ -281,9 +281,17 @@ func (b *benchmark) setupOperator(ctx context.Context, cl *cluster, n *nRun) (*c
 	if err := b.kubectl(ctx, cl.kubeconfig(), "apply", "--server-side", "-k", filepath.Join(b.root, "config/crd")); err != nil {
 		return nil, nil, err
 	}
-	if err := b.kubectl(ctx, cl.kubeconfig(), "wait", "--for=condition=Established", "--timeout=60s",
-		"crd/publicservices.platform.smartcity.io", "crd/networkzones.platform.smartcity.io"); err != nil {
-		return nil, nil, err
+	// kubectl wait fails at once while a new CRD has no status.conditions yet: retry.
+	for deadline := time.Now().Add(time.Minute); ; {
+		err := b.kubectl(ctx, cl.kubeconfig(), "wait", "--for=condition=Established", "--timeout=10s",
+			"crd/publicservices.platform.smartcity.io", "crd/networkzones.platform.smartcity.io")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, err
+		}
+		time.Sleep(time.Second)
 	}
 	c, err := connect(ctx, cl.kubeconfig())
 	if err != nil {

@@ -193,8 +193,12 @@ spec:
   cidrs: [${CLUSTER_SERVICE_CIDR}]
 EOF
     die "could not apply the ServiceCIDR ${CLUSTER_SERVICE_CIDR}"
-  k wait --for=condition=Ready servicecidr/smartcity-services --timeout=60s >/dev/null ||
-    die "the ServiceCIDR ${CLUSTER_SERVICE_CIDR} is not Ready"
+  # kubectl wait fails at once while the new object has no status.conditions yet: retry.
+  local deadline=$((SECONDS + 60))
+  until k wait --for=condition=Ready servicecidr/smartcity-services --timeout=10s >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "the ServiceCIDR ${CLUSTER_SERVICE_CIDR} is not Ready after 60 s"
+    sleep 1
+  done
 }
 
 # check: kube-controller-manager runs the controllers we need, and the API server enforces Pod
