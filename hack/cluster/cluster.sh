@@ -178,8 +178,12 @@ ensure_nodes() {
     i=$((i + 1))
   done < <(k get nodes -l type=kwok --sort-by=.metadata.name \
     -o jsonpath='{range .items[*]}{.metadata.name} {.status.allocatable.pods}/{.status.allocatable.cpu}/{.status.allocatable.memory}{"\n"}{end}')
-  k wait --for=condition=Ready nodes --all --timeout=120s >/dev/null ||
-    die "the kwok nodes did not become Ready (see ${KWOK_CLUSTER_DIR}/logs/kwok-controller.log)"
+  # Retried: kubectl wait fails at once on a node that has no status.conditions yet.
+  local deadline=$((SECONDS + 120))
+  until k wait --for=condition=Ready nodes --all --timeout=10s >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "the kwok nodes did not become Ready (see ${KWOK_CLUSTER_DIR}/logs/kwok-controller.log)"
+    sleep 1
+  done
 }
 
 # ensure_service_cidr: room for thousands of Services (kwokctl's own range holds 254).
