@@ -205,6 +205,26 @@ cluster-down: ## Stop the local cluster CLUSTER_NAME (and the demo operator) and
 cluster-status: ## Show what runs in the local cluster CLUSTER_NAME and where its kubeconfig is.
 	@CLUSTER_NAME=$(CLUSTER_NAME) hack/cluster/cluster.sh status
 
+##@ Benchmark (hack/bench: never part of the pass/fail tests, except its smoke)
+
+## Numbers of PublicServices (comma-separated), runs per N (the table shows medians), time cap of
+## each floor and operator run, and the JSON report (default bin/bench/bench-<time>.json).
+BENCH_N ?= 440
+BENCH_REPEAT ?= 1
+BENCH_CAP ?= 30m
+BENCH_OUT ?=
+## More flags of 'go run ./hack/bench run', e.g. BENCH_FLAGS='-shape crowded -seed 2'.
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: cluster-bins ## Measure the operator on generated cities of BENCH_N services against the floor (children applied directly); prints a table, writes JSON.
+	go run ./hack/bench run -n $(BENCH_N) -repeat $(BENCH_REPEAT) -cap $(BENCH_CAP) $(if $(BENCH_OUT),-out $(BENCH_OUT)) $(BENCH_FLAGS)
+
+.PHONY: bench-smoke
+bench-smoke: cluster-bins ## The benchmark on 20 services and its own small clusters: the table is complete and the JSON valid (never timings).
+	go run ./hack/bench run -n 20 -rest 10s -cap 5m -cluster smartcity-bench-smoke -workdir bin/bench-smoke -out bin/bench-smoke/smoke.json
+	go run ./hack/bench check bin/bench-smoke/smoke.json
+
 ##@ Deployment
 
 ifndef ignore-not-found

@@ -18,6 +18,7 @@ STAGES=(
   "unit|make test-unit"
   "envtest|make test-envtest"
   "e2e|make test-e2e"
+  "bench|make bench-smoke"
   "kind|make test-e2e-kind|KIND"
 )
 

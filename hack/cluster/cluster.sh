@@ -16,7 +16,10 @@
 #   running  exit 0 when the cluster is up
 #
 # Settings (environment): CLUSTER_NAME (smartcity), CLUSTER_NODES (3), CLUSTER_APISERVER_PORT
-# (empty: a free port). The kubeconfig is bin/cluster/<CLUSTER_NAME>/kubeconfig.
+# (empty: a free port), each node's allocatable CLUSTER_NODE_PODS (1500), CLUSTER_NODE_CPU (500)
+# and CLUSTER_NODE_MEMORY (1Ti), the extra Service range CLUSTER_SERVICE_CIDR (10.96.0.0/16) and
+# CLUSTER_AUDIT_POLICY (a file: the API server writes an audit log). The kubeconfig is
+# bin/cluster/<CLUSTER_NAME>/kubeconfig.
 set -euo pipefail
 # shellcheck source=hack/cluster/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -156,17 +159,50 @@ wait_served() {
 }
 
 ensure_nodes() {
-  kwokctl_ scale node --replicas "${CLUSTER_NODES}" >>"${STATE_DIR}/kwokctl.log" 2>&1 ||
+  kwokctl_ scale node --replicas "${CLUSTER_NODES}" \
+    --param ".allocatable.pods=\"${CLUSTER_NODE_PODS}\"" \
+    --param ".allocatable.cpu=\"${CLUSTER_NODE_CPU}\"" \
+    --param ".allocatable.memory=\"${CLUSTER_NODE_MEMORY}\"" >>"${STATE_DIR}/kwokctl.log" 2>&1 ||
     die "kwokctl scale node failed (see ${STATE_DIR}/kwokctl.log)"
-  local i=0 node
-  for node in $(k get nodes -l type=kwok -o name | sort); do
-    k label --overwrite "${node}" \
+  local i=0 node have want="${CLUSTER_NODE_PODS}/${CLUSTER_NODE_CPU}/${CLUSTER_NODE_MEMORY}"
+  local sizes="{\"pods\":\"${CLUSTER_NODE_PODS}\",\"cpu\":\"${CLUSTER_NODE_CPU}\",\"memory\":\"${CLUSTER_NODE_MEMORY}\"}"
+  while read -r node have; do
+    k label --overwrite "node/${node}" \
       "topology.kubernetes.io/zone=${ZONES[$((i % ${#ZONES[@]}))]}" \
       topology.kubernetes.io/region=hanoi >/dev/null
+    # Nodes of a cluster created with other sizes get these.
+    if [[ "${have}" != "${want}" ]]; then
+      k patch "node/${node}" --subresource=status --type=merge \
+        -p "{\"status\":{\"allocatable\":${sizes},\"capacity\":${sizes}}}" >/dev/null
+    fi
     i=$((i + 1))
+  done < <(k get nodes -l type=kwok --sort-by=.metadata.name \
+    -o jsonpath='{range .items[*]}{.metadata.name} {.status.allocatable.pods}/{.status.allocatable.cpu}/{.status.allocatable.memory}{"\n"}{end}')
+  # Retried: kubectl wait fails at once on a node that has no status.conditions yet.
+  local deadline=$((SECONDS + 120))
+  until k wait --for=condition=Ready nodes --all --timeout=10s >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "the kwok nodes did not become Ready (see ${KWOK_CLUSTER_DIR}/logs/kwok-controller.log)"
+    sleep 1
   done
-  k wait --for=condition=Ready nodes --all --timeout=120s >/dev/null ||
-    die "the kwok nodes did not become Ready (see ${KWOK_CLUSTER_DIR}/logs/kwok-controller.log)"
+}
+
+# ensure_service_cidr: room for thousands of Services (kwokctl's own range holds 254).
+ensure_service_cidr() {
+  k apply --server-side -f - >/dev/null <<EOF ||
+apiVersion: networking.k8s.io/v1
+kind: ServiceCIDR
+metadata:
+  name: smartcity-services
+spec:
+  cidrs: [${CLUSTER_SERVICE_CIDR}]
+EOF
+    die "could not apply the ServiceCIDR ${CLUSTER_SERVICE_CIDR}"
+  # kubectl wait fails at once while the new object has no status.conditions yet: retry.
+  local deadline=$((SECONDS + 60))
+  until k wait --for=condition=Ready servicecidr/smartcity-services --timeout=10s >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "the ServiceCIDR ${CLUSTER_SERVICE_CIDR} is not Ready after 60 s"
+    sleep 1
+  done
 }
 
 # check: kube-controller-manager runs the controllers we need, and the API server enforces Pod
@@ -224,6 +260,7 @@ up() {
     step "Cluster '${CLUSTER_NAME}' is already running: reusing it"
     write_kubeconfig
     ensure_nodes
+    ensure_service_cidr
     summary
     return
   fi
@@ -247,6 +284,10 @@ up() {
 
   local args=(create cluster --kubeconfig= --timeout 3m)
   [[ -n "${CLUSTER_APISERVER_PORT}" ]] && args+=(--kube-apiserver-port "${CLUSTER_APISERVER_PORT}")
+  if [[ -n "${CLUSTER_AUDIT_POLICY}" && -n "${fresh}" ]]; then
+    [[ -f "${CLUSTER_AUDIT_POLICY}" ]] || die "CLUSTER_AUDIT_POLICY=${CLUSTER_AUDIT_POLICY}: no such file"
+    args+=(--kube-audit-policy "$(readlink -f "${CLUSTER_AUDIT_POLICY}")")
+  fi
   local hint=("kwokctl log: ${STATE_DIR}/kwokctl.log; component logs: ${KWOK_CLUSTER_DIR}/logs/"
     "to start over: make cluster-down cluster-up CLUSTER_NAME=${CLUSTER_NAME}")
   if ! kwokctl_ "${args[@]}" >>"${STATE_DIR}/kwokctl.log" 2>&1; then
@@ -260,7 +301,9 @@ up() {
   fi
   ok "control plane up: $(k config view -o jsonpath='{.clusters[0].cluster.server}')"
   ensure_nodes
-  ok "${CLUSTER_NODES} kwok nodes Ready, one per zone"
+  ok "${CLUSTER_NODES} kwok nodes Ready across 3 zones, each for ${CLUSTER_NODE_PODS} pods, ${CLUSTER_NODE_CPU} CPU, ${CLUSTER_NODE_MEMORY}"
+  ensure_service_cidr
+  ok "Services from ${CLUSTER_SERVICE_CIDR} too (ServiceCIDR smartcity-services)"
   check
   [[ -n "${fresh}" ]] && info "created in $(fmt_secs $((SECONDS - start)))"
   summary
@@ -331,7 +374,7 @@ status) status ;;
 check) running || die "cluster '${CLUSTER_NAME}' is not running"; check ;;
 running) running ;;
 *)
-  sed -n '5,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '5,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
   ;;
 esac

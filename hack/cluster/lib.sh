@@ -23,6 +23,17 @@ export PATH="${LOCALBIN}:${PATH}" # kubectl v1.37.2 first, for us and for kwokct
 
 CLUSTER_NAME="${CLUSTER_NAME:-smartcity}"
 CLUSTER_NODES="${CLUSTER_NODES:-3}"
+# What each fake node offers the scheduler (status.allocatable). The defaults let 3 nodes hold a
+# city of more than 4,000 pods at the profiles' requests (50m-200m CPU, 64Mi-256Mi memory).
+CLUSTER_NODE_PODS="${CLUSTER_NODE_PODS:-1500}"
+CLUSTER_NODE_CPU="${CLUSTER_NODE_CPU:-500}"
+CLUSTER_NODE_MEMORY="${CLUSTER_NODE_MEMORY:-1Ti}"
+# kwokctl's API server allocates Service IPs from 10.0.0.0/24 (254 Services); a ServiceCIDR
+# object applied after start adds this range (65,534 more).
+CLUSTER_SERVICE_CIDR="${CLUSTER_SERVICE_CIDR:-10.96.0.0/16}"
+# An audit policy file for the API server (kwokctl --kube-audit-policy), used when the cluster is
+# created; the log is bin/cluster/.kwok/clusters/<name>/logs/audit.log. Empty: no audit log.
+CLUSTER_AUDIT_POLICY="${CLUSTER_AUDIT_POLICY:-}"
 # Empty: kwokctl picks free ports. Set it to pin the API server's port (for example 6443).
 CLUSTER_APISERVER_PORT="${CLUSTER_APISERVER_PORT:-}"
 

@@ -1,0 +1,496 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/bench"
+	"github.com/smartcity-io/smartcity-operator/internal/citygen"
+)
+
+// proofTimeout bounds each half of the proof-latency measurement.
+const proofTimeout = 5 * time.Minute
+
+// operatorProcess is the operator running as a local process.
+type operatorProcess struct {
+	cmd         *exec.Cmd
+	metricsAddr string
+	// exited is closed when the process has exited; waitErr is then Wait's result.
+	exited  chan struct{}
+	waitErr error
+}
+
+// operatorFlags are the flags the benchmark gives the operator: its defaults, plus metrics on
+// loopback without authentication (a scrape costs no API request) and local health probes.
+func operatorFlags(metrics, health string) []string {
+	return []string{
+		"--metrics-bind-address=" + metrics,
+		"--metrics-secure=false",
+		"--health-probe-bind-address=" + health,
+	}
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String(), nil
+}
+
+func (b *benchmark) startOperator(ctx context.Context, kubeconfig, logFile string) (*operatorProcess, error) {
+	metrics, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	health, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.Create(logFile)
+	if err != nil {
+		return nil, err
+	}
+	// KUBECONFIG rather than --kubeconfig: it does not depend on how the operator parses flags.
+	cmd := exec.Command(b.manager, operatorFlags(metrics, health)...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches us, and we stop it
+	if err := cmd.Start(); err != nil {
+		_ = log.Close()
+		return nil, fmt.Errorf("failed to start the operator: %w", err)
+	}
+	p := &operatorProcess{cmd: cmd, metricsAddr: metrics, exited: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		_ = log.Close()
+		close(p.exited)
+	}()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get("http://" + health + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("the operator exited at start (%v); its log: %s", p.waitErr, logFile)
+		case <-ctx.Done():
+			p.stop()
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("the operator is not ready after 90 s; its log: %s", logFile)
+		}
+	}
+}
+
+// stop sends SIGTERM, then SIGKILL after 20 s; it returns once the process has exited.
+func (p *operatorProcess) stop() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// rss returns the operator's resident set and its peak (VmRSS, VmHWM), in MiB.
+func (p *operatorProcess) rss() (rss, peak float64, err error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		fields := strings.Fields(v)
+		if len(fields) != 2 || fields[1] != "kB" {
+			continue
+		}
+		kb, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "VmRSS":
+			rss = kb / 1024
+		case "VmHWM":
+			peak = kb / 1024
+		}
+	}
+	if rss == 0 || peak == 0 {
+		return 0, 0, errors.New("no VmRSS or VmHWM in /proc/<pid>/status")
+	}
+	return rss, peak, sc.Err()
+}
+
+func (p *operatorProcess) reconciles(ctx context.Context) (bench.Reconciles, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metricsAddr+"/metrics", nil)
+	if err != nil {
+		return bench.Reconciles{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return bench.Reconciles{}, fmt.Errorf("failed to scrape the operator's metrics: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return bench.ReadReconciles(resp.Body, "publicservice")
+}
+
+// serviceState is how far one service is.
+type serviceState struct{ available, isolated, verified bool }
+
+func (s serviceState) done() bool { return s.available && s.isolated && s.verified }
+
+func stateOf(p *platformv1alpha1.PublicService, dep *appsv1.Deployment, minReady int32) serviceState {
+	cond := func(t string) *metav1.Condition {
+		c := meta.FindStatusCondition(p.Status.Conditions, t)
+		if c == nil || c.ObservedGeneration != p.Generation {
+			return nil
+		}
+		return c
+	}
+	iso, ver := cond(platformv1alpha1.ConditionNetworkIsolated), cond(platformv1alpha1.ConditionConnectivityVerified)
+	return serviceState{
+		available: dep != nil && dep.Status.ReadyReplicas >= minReady,
+		isolated:  iso != nil && iso.Status == metav1.ConditionTrue,
+		verified:  ver != nil && ver.Status != metav1.ConditionUnknown,
+	}
+}
+
+// runOperator runs the operator on a fresh cluster, from applying the PublicServices until
+// every one has converged, then measures it at rest, the offline audit and the proof latency.
+func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, error) {
+	var out bench.Operator
+	cl := &cluster{root: b.root, name: b.clusterName, nodes: n.nodes}
+	step("N=%d, run %d/%d: the operator, cluster %s", n.n, n.rep, b.repeat, cl.name)
+	if err := cl.up(ctx, b.auditPolicyFile); err != nil {
+		return out, err
+	}
+	defer func() {
+		if err := cl.down(); err != nil {
+			info("warning: %v", err)
+		}
+	}()
+	c, op, err := b.setupOperator(ctx, cl, n)
+	if err != nil {
+		return out, err
+	}
+	defer c.cancel()
+	defer op.stop()
+
+	info("applying %d PublicServices", len(n.city.Services))
+	start := time.Now()
+	services := make([]runtime.Object, len(n.city.Services))
+	for i := range n.city.Services {
+		services[i] = &n.city.Services[i]
+	}
+	if err := c.apply(ctx, services...); err != nil {
+		return out, err
+	}
+	done, progress, err := waitFor(ctx, start, b.cap, "services converged", func() (bool, string, error) {
+		return converged(ctx, c, n)
+	})
+	if err != nil {
+		return out, err
+	}
+	convergedAt := time.Now()
+	out.Converged = done
+	rec, err := op.reconciles(ctx)
+	if err != nil {
+		return out, err
+	}
+	out.Reconciles, out.ReconcileP50Seconds, out.ReconcileP99Seconds = new(rec.Count), new(rec.P50), new(rec.P99)
+	if !done {
+		out.Progress = fmt.Sprintf("did not converge in %s: %s", fmtDur(b.cap), progress)
+	} else {
+		out.Seconds = new(convergedAt.Sub(start).Seconds())
+		info("converged in %s; %0.f reconciles, p50 %.3f s, p99 %.3f s", fmtDur(convergedAt.Sub(start)), rec.Count, rec.P50, rec.P99)
+	}
+
+	// At rest: nothing changes for b.rest.
+	restEnd := convergedAt
+	if done {
+		info("at rest for %s", b.rest)
+		select {
+		case <-ctx.Done():
+			return out, ctx.Err()
+		case <-time.After(b.rest):
+		}
+		restEnd = time.Now()
+	}
+	rss, peak, err := op.rss()
+	if err != nil {
+		return out, err
+	}
+	out.RSSMiB, out.PeakRSSMiB = new(rss), new(peak)
+	if done {
+		if err := b.proof(ctx, c, n.city, &out); err != nil {
+			return out, err
+		}
+	}
+	op.stop()
+	if err := b.countRequests(cl, start, convergedAt, restEnd, len(n.city.Services), &out); err != nil {
+		return out, err
+	}
+	if done {
+		if out.AuditSeconds, err = b.auditTime(ctx, n.dir); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// setupOperator installs the CRDs, applies the city's namespaces, zones and foreign policies,
+// and starts the operator with a client certificate of its own.
+func (b *benchmark) setupOperator(ctx context.Context, cl *cluster, n *nRun) (*clients, *operatorProcess, error) {
+	if err := b.kubectl(ctx, cl.kubeconfig(), "apply", "--server-side", "-k", filepath.Join(b.root, "config/crd")); err != nil {
+		return nil, nil, err
+	}
+	// kubectl wait fails at once while a new CRD has no status.conditions yet: retry.
+	for deadline := time.Now().Add(time.Minute); ; {
+		err := b.kubectl(ctx, cl.kubeconfig(), "wait", "--for=condition=Established", "--timeout=10s",
+			"crd/publicservices.platform.smartcity.io", "crd/networkzones.platform.smartcity.io")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, err
+		}
+		time.Sleep(time.Second)
+	}
+	c, err := connect(ctx, cl.kubeconfig())
+	if err != nil {
+		return nil, nil, err
+	}
+	setup := make([]runtime.Object, 0, len(n.city.Namespaces)+len(n.city.Zones)+len(n.city.Policies))
+	for i := range n.city.Namespaces {
+		setup = append(setup, &n.city.Namespaces[i])
+	}
+	for i := range n.city.Zones {
+		setup = append(setup, &n.city.Zones[i])
+	}
+	for i := range n.city.Policies {
+		setup = append(setup, &n.city.Policies[i])
+	}
+	fail := func(err error) (*clients, *operatorProcess, error) {
+		c.cancel()
+		return nil, nil, err
+	}
+	if err := c.apply(ctx, setup...); err != nil {
+		return fail(err)
+	}
+	// The informers start before the clock does.
+	if err := c.cache.List(ctx, &appsv1.DeploymentList{}); err != nil {
+		return fail(err)
+	}
+	if err := c.cache.List(ctx, &platformv1alpha1.PublicServiceList{}); err != nil {
+		return fail(err)
+	}
+	opKubeconfig, err := cl.operatorKubeconfig()
+	if err != nil {
+		return fail(err)
+	}
+	logFile := filepath.Join(b.workdir, fmt.Sprintf("operator-n%d-run%d.log", n.n, n.rep))
+	op, err := b.startOperator(ctx, opKubeconfig, logFile)
+	if err != nil {
+		return fail(err)
+	}
+	info("operator running (pid %d, metrics on %s, log %s)", op.cmd.Process.Pid, op.metricsAddr, logFile)
+	return c, op, nil
+}
+
+// converged reports whether every service has converged, and how many have so far.
+func converged(ctx context.Context, c *clients, n *nRun) (bool, string, error) {
+	deps := &appsv1.DeploymentList{}
+	if err := c.cache.List(ctx, deps); err != nil {
+		return false, "", err
+	}
+	byKey := map[string]*appsv1.Deployment{}
+	for i := range deps.Items {
+		byKey[deps.Items[i].Namespace+"/"+deps.Items[i].Name] = &deps.Items[i]
+	}
+	svcs := &platformv1alpha1.PublicServiceList{}
+	if err := c.cache.List(ctx, svcs); err != nil {
+		return false, "", err
+	}
+	var avail, iso, ver, all int
+	for i := range svcs.Items {
+		key := svcs.Items[i].Namespace + "/" + svcs.Items[i].Name
+		s := stateOf(&svcs.Items[i], byKey[key], n.mins[key])
+		avail += btoi(s.available)
+		iso += btoi(s.isolated)
+		ver += btoi(s.verified)
+		all += btoi(s.done())
+	}
+	total := len(n.city.Services)
+	return all == total, fmt.Sprintf("%d/%d (pods ready %d, NetworkIsolated %d, ConnectivityVerified %d)",
+		all, total, avail, iso, ver), nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// proof measures the proof latency on the first service (by name) whose connectivity is
+// verified, in a namespace without the city's foreign policies.
+func (b *benchmark) proof(ctx context.Context, c *clients, city *citygen.City, out *bench.Operator) error {
+	foreign := map[string]bool{}
+	for _, p := range city.Policies {
+		foreign[p.Namespace] = true
+	}
+	svcs := &platformv1alpha1.PublicServiceList{}
+	if err := c.cache.List(ctx, svcs); err != nil {
+		return err
+	}
+	slices.SortFunc(svcs.Items, func(a, b platformv1alpha1.PublicService) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	var target *platformv1alpha1.PublicService
+	for i := range svcs.Items {
+		s := &svcs.Items[i]
+		if !foreign[s.Namespace] && meta.IsStatusConditionTrue(s.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified) {
+			target = s
+			break
+		}
+	}
+	if target == nil {
+		return errors.New("no service has ConnectivityVerified=True: the proof latency cannot be measured")
+	}
+	key := types.NamespacedName{Namespace: target.Namespace, Name: target.Name}
+	out.ProofService = key.String()
+	verified := func() (metav1.ConditionStatus, error) {
+		p := &platformv1alpha1.PublicService{}
+		if err := c.cache.Get(ctx, key, p); err != nil {
+			return "", err
+		}
+		cnd := meta.FindStatusCondition(p.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified)
+		if cnd == nil {
+			return metav1.ConditionUnknown, nil
+		}
+		return cnd.Status, nil
+	}
+	// waitStatus returns the seconds until the condition has the status wanted, or nil (and a
+	// note in out.ProofNote) when it does not within proofTimeout.
+	waitStatus := func(want metav1.ConditionStatus, what string) (*float64, error) {
+		start := time.Now()
+		ok, progress, err := waitFor(ctx, start, proofTimeout, what, func() (bool, string, error) {
+			got, err := verified()
+			return got == want, "ConnectivityVerified=" + string(got), err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			out.ProofNote = fmt.Sprintf("no ConnectivityVerified=%s within %s (still %s)", want, fmtDur(proofTimeout), progress)
+			info("%s: %s", key, out.ProofNote)
+			return nil, nil
+		}
+		return new(time.Since(start).Seconds()), nil
+	}
+	policy := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench-proof-allow-all", Namespace: key.Namespace},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": key.Name}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}},
+		},
+	}
+	info("proof latency: a foreign allow-all NetworkPolicy next to %s", key)
+	if err := c.Create(ctx, policy); err != nil {
+		return fmt.Errorf("failed to create the proof policy: %w", err)
+	}
+	var err error
+	if out.ProofFalseSeconds, err = waitStatus(metav1.ConditionFalse, "until ConnectivityVerified=False"); err != nil {
+		return err
+	}
+	if err := c.Delete(ctx, policy); err != nil {
+		return fmt.Errorf("failed to delete the proof policy: %w", err)
+	}
+	if out.ProofFalseSeconds == nil {
+		return nil
+	}
+	out.ProofTrueSeconds, err = waitStatus(metav1.ConditionTrue, "deleted; until ConnectivityVerified=True")
+	return err
+}
+
+// countRequests reads the operator's requests from the audit log: writes during convergence
+// per service, and requests per minute at rest.
+func (b *benchmark) countRequests(cl *cluster, start, converged, restEnd time.Time, services int, out *bench.Operator) error {
+	f, err := os.Open(cl.auditLog())
+	if err != nil {
+		return fmt.Errorf("failed to read the audit log: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+	events, err := bench.ReadAudit(f, operatorUser)
+	if err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return fmt.Errorf("the audit log %s holds no request of user %s", cl.auditLog(), operatorUser)
+	}
+	out.WritesPerServiceByKind = bench.WritesPerService(bench.Between(events, start, converged), services)
+	out.WritesPerService = new(bench.Sum(out.WritesPerServiceByKind))
+	if restEnd.After(converged) {
+		out.RestRequests = bench.PerMinute(bench.Between(events, converged, restEnd), restEnd.Sub(converged))
+		out.RestRequestsPerMinute = new(bench.Sum(out.RestRequests))
+	}
+	return nil
+}
+
+// auditTime times `kubectl city audit -f` on the city's manifests (exit 1, violations, is
+// expected: the city holds one-sided consent and foreign policies).
+func (b *benchmark) auditTime(ctx context.Context, dir string) (*float64, error) {
+	info("kubectl city audit -f (the whole city, offline)")
+	actx, cancel := context.WithTimeout(ctx, b.cap)
+	defer cancel()
+	cmd := exec.CommandContext(actx, b.kubectlCity, "audit", "-f", dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	var exit *exec.ExitError
+	if err != nil && (!errors.As(err, &exit) || exit.ExitCode() != 1) {
+		return nil, fmt.Errorf("kubectl city audit -f %s failed: %w\n%s", dir, err, stderr.String())
+	}
+	info("took %s", fmtDur(elapsed))
+	return new(elapsed.Seconds()), nil
+}

@@ -1,0 +1,95 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// Reconciles is what controller-runtime's metrics say about one controller.
+type Reconciles struct {
+	// Count is the number of reconciles (controller_runtime_reconcile_total, every result).
+	Count float64
+	// P50 and P99 are quantiles of controller_runtime_reconcile_time_seconds, in seconds,
+	// interpolated within the histogram's buckets as Prometheus' histogram_quantile does.
+	P50, P99 float64
+}
+
+// ReadReconciles parses a /metrics page (Prometheus text format) for one controller.
+func ReadReconciles(r io.Reader, controller string) (Reconciles, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return Reconciles{}, fmt.Errorf("failed to parse the metrics: %w", err)
+	}
+	var out Reconciles
+	for _, m := range families["controller_runtime_reconcile_total"].GetMetric() {
+		if label(m, "controller") == controller {
+			out.Count += m.GetCounter().GetValue()
+		}
+	}
+	var hist *dto.Histogram
+	for _, m := range families["controller_runtime_reconcile_time_seconds"].GetMetric() {
+		if label(m, "controller") == controller {
+			hist = m.GetHistogram()
+		}
+	}
+	if hist == nil {
+		return out, fmt.Errorf("no controller_runtime_reconcile_time_seconds histogram for controller %q", controller)
+	}
+	var bounds []Bucket
+	for _, b := range hist.GetBucket() {
+		bounds = append(bounds, Bucket{UpperBound: b.GetUpperBound(), Count: float64(b.GetCumulativeCount())})
+	}
+	bounds = append(bounds, Bucket{UpperBound: math.Inf(1), Count: float64(hist.GetSampleCount())})
+	out.P50 = Quantile(0.5, bounds)
+	out.P99 = Quantile(0.99, bounds)
+	return out, nil
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// Bucket is a cumulative histogram bucket.
+type Bucket struct {
+	UpperBound float64
+	Count      float64
+}
+
+// Quantile estimates the q-quantile of cumulative buckets by linear interpolation within the
+// bucket it falls in (Prometheus' histogram_quantile). A quantile in the +Inf bucket is the
+// highest finite bound. NaN when there are no observations.
+func Quantile(q float64, buckets []Bucket) float64 {
+	sort.Slice(buckets, func(i, j int) bool { return buckets[i].UpperBound < buckets[j].UpperBound })
+	if len(buckets) == 0 || buckets[len(buckets)-1].Count == 0 {
+		return math.NaN()
+	}
+	rank := q * buckets[len(buckets)-1].Count
+	i := sort.Search(len(buckets), func(i int) bool { return buckets[i].Count >= rank })
+	if math.IsInf(buckets[i].UpperBound, 1) {
+		if i == 0 {
+			return math.NaN()
+		}
+		return buckets[i-1].UpperBound
+	}
+	lower, below := 0.0, 0.0
+	if i > 0 {
+		lower, below = buckets[i-1].UpperBound, buckets[i-1].Count
+	}
+	in := buckets[i].Count - below
+	if in == 0 {
+		return buckets[i].UpperBound
+	}
+	return lower + (buckets[i].UpperBound-lower)*(rank-below)/in
+}

@@ -1,0 +1,352 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/smartcity-io/smartcity-operator/internal/citygen"
+)
+
+// Report is the benchmark's JSON output.
+type Report struct {
+	// Commit is the git commit measured; Dirty is true when the work tree had changes.
+	Commit   string    `json:"commit"`
+	Dirty    bool      `json:"dirty"`
+	Started  time.Time `json:"started"`
+	Machine  Machine   `json:"machine"`
+	Settings Settings  `json:"settings"`
+	// Results has one entry per N, in the order of BENCH_N.
+	Results []Result `json:"results"`
+}
+
+// Machine describes where the benchmark ran.
+type Machine struct {
+	CPUs       int     `json:"cpus"`
+	MemoryGiB  float64 `json:"memoryGiB"`
+	GoVersion  string  `json:"goVersion"`
+	Kubernetes string  `json:"kubernetes"`
+	Cluster    string  `json:"cluster"`
+	// LoadAverage is /proc/loadavg when the benchmark started: other work on the machine
+	// slows every figure.
+	LoadAverage string `json:"loadAverage"`
+}
+
+// Settings say how the figures were measured.
+type Settings struct {
+	Repeat      int     `json:"repeat"`
+	CapMinutes  float64 `json:"capMinutes"`
+	RestSeconds float64 `json:"restSeconds"`
+	Seed        uint64  `json:"seed"`
+	Shape       string  `json:"shape"`
+	// Floor is how the floor applies the children.
+	Floor ClientSettings `json:"floor"`
+	// Operator is how the operator runs.
+	Operator OperatorSettings `json:"operator"`
+	// RequestCounting says where API request counts come from.
+	RequestCounting string `json:"requestCounting"`
+}
+
+// ClientSettings describe the floor's client.
+type ClientSettings struct {
+	Parallelism     int    `json:"parallelism"`
+	ClientRateLimit string `json:"clientRateLimit"`
+	Method          string `json:"method"`
+}
+
+// OperatorSettings describe the operator's run.
+type OperatorSettings struct {
+	Flags           []string `json:"flags"`
+	Parallelism     int      `json:"parallelism"`
+	ClientRateLimit string   `json:"clientRateLimit"`
+}
+
+// Result is one N: each repeat's run and their median.
+type Result struct {
+	N      int           `json:"n"`
+	City   citygen.Stats `json:"city"`
+	Nodes  int           `json:"nodes"`
+	Runs   []Run         `json:"runs"`
+	Median Run           `json:"median"`
+}
+
+// Run is one repeat: the floor and the operator, each on a fresh cluster.
+type Run struct {
+	Floor    Floor    `json:"floor"`
+	Operator Operator `json:"operator"`
+}
+
+// Floor is the children applied directly.
+type Floor struct {
+	Converged bool `json:"converged"`
+	// Seconds from the first apply until every Deployment has replicas.min ready pods.
+	Seconds *float64 `json:"seconds"`
+	// ApplySeconds is the time spent applying.
+	ApplySeconds *float64 `json:"applySeconds"`
+	// Objects is the number of children applied.
+	Objects int `json:"objects"`
+	// Progress says how far it got when it did not converge.
+	Progress string `json:"progress,omitempty"`
+}
+
+// Operator is the same city through the operator.
+type Operator struct {
+	Converged bool `json:"converged"`
+	// Seconds from applying the PublicServices until every service has replicas.min ready
+	// pods, NetworkIsolated=True and ConnectivityVerified evaluated, for its generation.
+	Seconds  *float64 `json:"seconds"`
+	Progress string   `json:"progress,omitempty"`
+	// Ratio is Seconds over the floor's.
+	Ratio *float64 `json:"ratio"`
+	// Reconciles, ReconcileP50Seconds and ReconcileP99Seconds are the PublicService
+	// controller's, until convergence.
+	Reconciles          *float64 `json:"reconciles"`
+	ReconcileP50Seconds *float64 `json:"reconcileP50Seconds"`
+	ReconcileP99Seconds *float64 `json:"reconcileP99Seconds"`
+	// RestRequestsPerMinute is the operator's API requests per minute at rest, in total and
+	// by "verb resource".
+	RestRequestsPerMinute *float64           `json:"restRequestsPerMinute"`
+	RestRequests          map[string]float64 `json:"restRequestsByVerbResource"`
+	// WritesPerService is the operator's writes during convergence per service, in total and
+	// by child kind, status and Event.
+	WritesPerService       *float64           `json:"writesPerService"`
+	WritesPerServiceByKind map[string]float64 `json:"writesPerServiceByKind"`
+	// RSSMiB is the resident set at the end of the rest, PeakRSSMiB its peak (VmHWM).
+	RSSMiB     *float64 `json:"rssMiB"`
+	PeakRSSMiB *float64 `json:"peakRssMiB"`
+	// AuditSeconds is the time of `kubectl city audit -f` on the whole city's manifests.
+	AuditSeconds *float64 `json:"auditSeconds"`
+	// ProofFalseSeconds: from creating a foreign allow-all policy next to ProofService until it
+	// reports ConnectivityVerified=False; ProofTrueSeconds: from deleting it until True again.
+	ProofService      string   `json:"proofService"`
+	ProofFalseSeconds *float64 `json:"proofFalseSeconds"`
+	ProofTrueSeconds  *float64 `json:"proofTrueSeconds"`
+	// ProofNote says which change the service did not report within the time allowed.
+	ProofNote string `json:"proofNote,omitempty"`
+}
+
+// Median returns the median run: each figure's median over the runs that have it (the mean of
+// the two middle values for an even count). A run converged only when every run did; the
+// progress is the first run's that did not.
+func Median(runs []Run) Run {
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	var out Run
+	out.Floor.Converged, out.Operator.Converged = true, true
+	for _, r := range runs {
+		if !r.Floor.Converged {
+			out.Floor.Converged = false
+			if out.Floor.Progress == "" {
+				out.Floor.Progress = r.Floor.Progress
+			}
+		}
+		if !r.Operator.Converged {
+			out.Operator.Converged = false
+			if out.Operator.Progress == "" {
+				out.Operator.Progress = r.Operator.Progress
+			}
+		}
+		out.Floor.Objects = r.Floor.Objects
+		out.Operator.ProofService = r.Operator.ProofService
+		if out.Operator.ProofNote == "" {
+			out.Operator.ProofNote = r.Operator.ProofNote
+		}
+	}
+	pick := func(get func(Run) *float64) *float64 {
+		var v []float64
+		for _, r := range runs {
+			if p := get(r); p != nil {
+				v = append(v, *p)
+			}
+		}
+		return median(v)
+	}
+	out.Floor.Seconds = pick(func(r Run) *float64 { return r.Floor.Seconds })
+	out.Floor.ApplySeconds = pick(func(r Run) *float64 { return r.Floor.ApplySeconds })
+	o := &out.Operator
+	o.Seconds = pick(func(r Run) *float64 { return r.Operator.Seconds })
+	o.Ratio = pick(func(r Run) *float64 { return r.Operator.Ratio })
+	o.Reconciles = pick(func(r Run) *float64 { return r.Operator.Reconciles })
+	o.ReconcileP50Seconds = pick(func(r Run) *float64 { return r.Operator.ReconcileP50Seconds })
+	o.ReconcileP99Seconds = pick(func(r Run) *float64 { return r.Operator.ReconcileP99Seconds })
+	o.RestRequestsPerMinute = pick(func(r Run) *float64 { return r.Operator.RestRequestsPerMinute })
+	o.WritesPerService = pick(func(r Run) *float64 { return r.Operator.WritesPerService })
+	o.RSSMiB = pick(func(r Run) *float64 { return r.Operator.RSSMiB })
+	o.PeakRSSMiB = pick(func(r Run) *float64 { return r.Operator.PeakRSSMiB })
+	o.AuditSeconds = pick(func(r Run) *float64 { return r.Operator.AuditSeconds })
+	o.ProofFalseSeconds = pick(func(r Run) *float64 { return r.Operator.ProofFalseSeconds })
+	o.ProofTrueSeconds = pick(func(r Run) *float64 { return r.Operator.ProofTrueSeconds })
+	o.RestRequests = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.RestRequests })
+	o.WritesPerServiceByKind = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.WritesPerServiceByKind })
+	return out
+}
+
+func median(v []float64) *float64 {
+	if len(v) == 0 {
+		return nil
+	}
+	slices.Sort(v)
+	m := len(v) / 2
+	if len(v)%2 == 1 {
+		return new(v[m])
+	}
+	return new((v[m-1] + v[m]) / 2)
+}
+
+// medianMap takes each key's median; a run without the key counts as 0.
+func medianMap(runs []Run, get func(Run) map[string]float64) map[string]float64 {
+	keys := map[string]bool{}
+	for _, r := range runs {
+		for k := range get(r) {
+			keys[k] = true
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	out := map[string]float64{}
+	for k := range keys {
+		v := make([]float64, 0, len(runs))
+		for _, r := range runs {
+			v = append(v, get(r)[k])
+		}
+		out[k] = *median(v)
+	}
+	return out
+}
+
+// Missing is the cell of a figure that was not measured.
+const Missing = "?"
+
+// Header is the table's header row.
+var Header = []string{"N", "floor", "operator", "ratio", "reconciles", "p50 / p99", "req/min at rest",
+	"writes/service", "RSS / peak", "audit -f", "proof → False / → True"}
+
+// Rows returns the table's rows, one per N, from the median runs.
+func Rows(r *Report) [][]string {
+	rows := make([][]string, 0, len(r.Results))
+	for _, res := range r.Results {
+		m := res.Median
+		o := m.Operator
+		row := []string{fmt.Sprint(res.N), secs(m.Floor.Seconds), secs(o.Seconds), ratio(o.Ratio),
+			num(o.Reconciles, "%.0f"), pair(o.ReconcileP50Seconds, o.ReconcileP99Seconds, "%.3f s"),
+			num(o.RestRequestsPerMinute, "%.0f"), num(o.WritesPerService, "%.1f"),
+			pair(o.RSSMiB, o.PeakRSSMiB, "%.0f MiB"), secs(o.AuditSeconds),
+			pair(o.ProofFalseSeconds, o.ProofTrueSeconds, "%.1f s")}
+		if !m.Floor.Converged {
+			row[1] = "did not converge: " + m.Floor.Progress
+		}
+		if !o.Converged {
+			row[2] = "did not converge: " + o.Progress
+		}
+		if o.ProofNote != "" {
+			row[len(row)-1] += " (" + o.ProofNote + ")"
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func secs(v *float64) string {
+	if v == nil {
+		return Missing
+	}
+	if *v < 10 {
+		return fmt.Sprintf("%.1f s", *v)
+	}
+	return fmt.Sprintf("%.0f s", *v)
+}
+
+func ratio(v *float64) string {
+	if v == nil {
+		return Missing
+	}
+	return fmt.Sprintf("%.2fx", *v)
+}
+
+func num(v *float64, format string) string {
+	if v == nil || math.IsNaN(*v) {
+		return Missing
+	}
+	return fmt.Sprintf(format, *v)
+}
+
+func pair(a, b *float64, format string) string {
+	return num(a, format) + " / " + num(b, format)
+}
+
+// Table renders the header and rows as a Markdown table.
+func Table(rows [][]string) string {
+	var b strings.Builder
+	line := func(cells []string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
+	line(Header)
+	sep := make([]string, len(Header))
+	for i := range sep {
+		sep[i] = "---"
+	}
+	line(sep)
+	for _, r := range rows {
+		line(r)
+	}
+	return b.String()
+}
+
+// Check reports every figure a report lacks: what the bench smoke requires (never timings'
+// values, only that each was measured and the services converged).
+func Check(r *Report) error {
+	var errs []error
+	if r.Commit == "" {
+		errs = append(errs, errors.New("no commit"))
+	}
+	if len(r.Results) == 0 {
+		errs = append(errs, errors.New("no results"))
+	}
+	for _, res := range r.Results {
+		if len(res.Runs) == 0 {
+			errs = append(errs, fmt.Errorf("%d services: no runs", res.N))
+		}
+		for i, cell := range Rows(&Report{Results: []Result{res}})[0] {
+			if strings.Contains(cell, Missing) || strings.HasPrefix(cell, "did not converge") {
+				errs = append(errs, fmt.Errorf("%d services: %s is %q", res.N, Header[i], cell))
+			}
+		}
+		o := res.Median.Operator
+		if len(o.RestRequests) == 0 && o.RestRequestsPerMinute != nil && *o.RestRequestsPerMinute > 0 {
+			errs = append(errs, fmt.Errorf("%d services: requests at rest are not split by verb and resource", res.N))
+		}
+		if len(o.WritesPerServiceByKind) == 0 {
+			errs = append(errs, fmt.Errorf("%d services: no writes counted during convergence", res.N))
+		}
+		if o.ProofService == "" {
+			errs = append(errs, fmt.Errorf("%d services: no proof service", res.N))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Sum adds up a map's values.
+func Sum(m map[string]float64) float64 {
+	total := 0.0
+	for _, v := range m {
+		total += v
+	}
+	return total
+}
+
+// SortedKeys returns a map's keys by decreasing value, then name.
+func SortedKeys(m map[string]float64) []string {
+	keys := slices.Collect(maps.Keys(m))
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
