@@ -1,10 +1,11 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
-	"sort"
+	"slices"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -71,12 +72,12 @@ type Bucket struct {
 // bucket it falls in (Prometheus' histogram_quantile). A quantile in the +Inf bucket is the
 // highest finite bound. NaN when there are no observations.
 func Quantile(q float64, buckets []Bucket) float64 {
-	sort.Slice(buckets, func(i, j int) bool { return buckets[i].UpperBound < buckets[j].UpperBound })
+	buckets = slices.SortedFunc(slices.Values(buckets), func(a, b Bucket) int { return cmp.Compare(a.UpperBound, b.UpperBound) })
 	if len(buckets) == 0 || buckets[len(buckets)-1].Count == 0 {
 		return math.NaN()
 	}
 	rank := q * buckets[len(buckets)-1].Count
-	i := sort.Search(len(buckets), func(i int) bool { return buckets[i].Count >= rank })
+	i := slices.IndexFunc(buckets, func(b Bucket) bool { return b.Count >= rank }) // found: the last holds every count
 	if math.IsInf(buckets[i].UpperBound, 1) {
 		if i == 0 {
 			return math.NaN()
