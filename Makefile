@@ -35,6 +35,14 @@ E2E_CLUSTER_NAME ?= smartcity-e2e
 ## go test flags of the e2e suite, e.g. E2E_FLAGS='-ginkgo.label-filter=!local-only -ginkgo.focus=drift'.
 E2E_FLAGS ?=
 
+## What bin/manager and bin/kubectl-city report as their version (internal/version, set with -ldflags -X):
+## the nearest v* tag (v0.0.0-dev where there is none, as in a clone without tags), the commit and its date.
+VERSION ?= $(shell git describe --tags --match 'v*' --dirty 2>/dev/null || echo v0.0.0-dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+COMMIT_DATE ?= $(shell TZ=UTC0 git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
+VERSION_PKG = github.com/smartcity-io/smartcity-operator/internal/version
+GO_LDFLAGS = -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT) -X $(VERSION_PKG).date=$(COMMIT_DATE)
+
 ## Go packages per test kind; directories that do not exist yet are left out.
 UNIT_PKGS = $(foreach d,api internal cmd test/manifests,$(if $(wildcard $(d)/),./$(d)/...))
 ENVTEST_PKGS = $(foreach d,controllers test/envtest,$(if $(wildcard $(d)/),./$(d)/...))
@@ -151,12 +159,12 @@ golden: ## Rewrite the golden files of the render tests (go test -update).
 
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager binary (bin/manager) and the kubectl plugin (bin/kubectl-city).
-	go build -o bin/manager ./main.go
-	go build -o bin/kubectl-city ./cmd/kubectl-city
+	go build -ldflags "$(GO_LDFLAGS)" -o bin/manager ./main.go
+	go build -ldflags "$(GO_LDFLAGS)" -o bin/kubectl-city ./cmd/kubectl-city
 
 .PHONY: kubectl-city
-kubectl-city: ## Build the kubectl plugin bin/kubectl-city (audit, explain, render).
-	go build -o bin/kubectl-city ./cmd/kubectl-city
+kubectl-city: ## Build the kubectl plugin bin/kubectl-city (audit, explain, render, version).
+	go build -ldflags "$(GO_LDFLAGS)" -o bin/kubectl-city ./cmd/kubectl-city
 
 .PHONY: audit
 audit: kubectl-city ## Audit the sample city offline: the connectivity matrix, exit 1 on violations.

@@ -29,6 +29,7 @@ import (
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/controllers"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
+	"github.com/smartcity-io/smartcity-operator/internal/version"
 )
 
 var scheme = runtime.NewScheme()
@@ -80,9 +81,14 @@ func main() {
 	flag.StringVar(&f.clusterDomain, "cluster-domain", "cluster.local", "The cluster's DNS domain, for status.endpoint.")
 	flag.BoolVar(&f.verifyConnectivity, "verify-connectivity", true,
 		"Audit each service's effective connectivity against its intent (the ConnectivityVerified condition).")
+	showVersion := flag.Bool("version", false, "Print the version, commit and Go version, and exit.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if *showVersion {
+		fmt.Println("smartcity-operator", version.Get())
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
 	if err := run(ctrl.SetupSignalHandler(), f); err != nil {
@@ -150,7 +156,9 @@ func run(ctx context.Context, f flags) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	ctrl.Log.Info("Starting operator", "gateway", f.gateway, "ingressClass", f.ingressClass, "zoneServiceType", f.zoneServiceType)
+	v := version.Get()
+	ctrl.Log.Info("Starting operator", "version", v.Version, "commit", v.Commit,
+		"gateway", f.gateway, "ingressClass", f.ingressClass, "zoneServiceType", f.zoneServiceType)
 	return mgr.Start(ctx)
 }
 

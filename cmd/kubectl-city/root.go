@@ -110,6 +110,7 @@ with non-default ones.`,
 	f.StringVar(&o.zoneServiceType, "zone-service-type", string(corev1.ServiceTypeLoadBalancer), "The operator's --zone-service-type: LoadBalancer or NodePort.")
 
 	cmd.AddCommand(newAuditCommand(o), newExplainCommand(o), newRenderCommand(o))
+	cmd.AddCommand(newVersionCommand(o))
 	return cmd
 }
 
