@@ -94,6 +94,8 @@ tidy: ## Run go mod tidy for the operator and the tools modules.
 	cd hack/tools && go mod tidy
 	cd hack/etcd && go mod tidy
 	cd hack/actionlint && go mod tidy
+	cd hack/goreleaser && go mod tidy
+	cd hack/krewcheck && go mod tidy
 	cd hack/kwok && go mod tidy
 	for m in hack/kind/modules/*/; do (cd $$m && go mod tidy); done
 
@@ -128,9 +130,14 @@ test: ## Run every test stage (verify, unit, envtest, ...) with times and a summ
 	hack/test-stages.sh
 
 .PHONY: test-unit
-test-unit: ## Run the unit tests (api, internal, cmd, test/manifests).
+test-unit: ## Run the unit tests (api, internal, cmd, test/manifests, and the release checker hack/krewcheck).
 	@if [ -z "$(strip $(UNIT_PKGS))" ]; then echo "test-unit: no unit test packages yet"; exit 0; fi
 	go test $(GO_TEST_FLAGS) $(UNIT_PKGS)
+	$(MAKE) --no-print-directory test-release-tools
+
+.PHONY: test-release-tools
+test-release-tools: ## Vet and test the release checker hack/krewcheck (a module of its own, so not in ./...).
+	cd hack/krewcheck && go vet ./... && go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-envtest
 test-envtest: envtest-bins ## Run the envtest suites (controllers, test/envtest) against a real kube-apiserver and etcd.
@@ -187,6 +194,16 @@ build-installer: manifests generate ## Generate dist/install.yaml: CRDs, RBAC an
 	@mkdir -p dist
 	hack/render-config.sh $(IMG) > dist/install.yaml
 	@echo "wrote dist/install.yaml (image $(IMG))"
+
+##@ Release
+
+.PHONY: release-snapshot
+release-snapshot: test-release-tools ## Offline release into bin/release: 12 archives (manager, kubectl-city), checksums, krew manifest (checked).
+	hack/release-snapshot.sh
+
+.PHONY: release-check
+release-check: ## Check .goreleaser.yaml with goreleaser (offline).
+	go tool -modfile=hack/goreleaser/go.mod goreleaser check
 
 ##@ Local cluster and demo
 
