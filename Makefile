@@ -100,8 +100,9 @@ tidy: ## Run go mod tidy for the operator and the tools modules.
 	for m in hack/kind/modules/*/; do (cd $$m && go mod tidy); done
 
 .PHONY: lint
-lint: ## Run golangci-lint.
+lint: ## Run golangci-lint (the operator, and the release checker hack/krewcheck, a module of its own).
 	$(GOLANGCI_LINT) run
+	cd hack/krewcheck && $(GOLANGCI_LINT) run
 
 .PHONY: lint-actions
 lint-actions: ## Check the GitHub Actions workflows with actionlint.
