@@ -35,6 +35,14 @@ E2E_CLUSTER_NAME ?= smartcity-e2e
 ## go test flags of the e2e suite, e.g. E2E_FLAGS='-ginkgo.label-filter=!local-only -ginkgo.focus=drift'.
 E2E_FLAGS ?=
 
+## What bin/manager and bin/kubectl-city report as their version (internal/version, set with -ldflags -X):
+## the nearest v* tag (v0.0.0-dev where there is none, as in a clone without tags), the commit and its date.
+VERSION ?= $(shell git describe --tags --match 'v*' --dirty 2>/dev/null || echo v0.0.0-dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+COMMIT_DATE ?= $(shell TZ=UTC0 git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
+VERSION_PKG = github.com/smartcity-io/smartcity-operator/internal/version
+GO_LDFLAGS = -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT) -X $(VERSION_PKG).date=$(COMMIT_DATE)
+
 ## Go packages per test kind; directories that do not exist yet are left out.
 UNIT_PKGS = . $(foreach d,api internal cmd test/manifests,$(if $(wildcard $(d)/),./$(d)/...))
 ENVTEST_PKGS = $(foreach d,controllers test/envtest,$(if $(wildcard $(d)/),./$(d)/...))
@@ -86,12 +94,15 @@ tidy: ## Run go mod tidy for the operator and the tools modules.
 	cd hack/tools && go mod tidy
 	cd hack/etcd && go mod tidy
 	cd hack/actionlint && go mod tidy
+	cd hack/goreleaser && go mod tidy
+	cd hack/krewcheck && go mod tidy
 	cd hack/kwok && go mod tidy
 	for m in hack/kind/modules/*/; do (cd $$m && go mod tidy); done
 
 .PHONY: lint
-lint: ## Run golangci-lint.
+lint: ## Run golangci-lint (the operator, and the release checker hack/krewcheck, a module of its own).
 	$(GOLANGCI_LINT) run
+	cd hack/krewcheck && $(GOLANGCI_LINT) run
 
 .PHONY: lint-actions
 lint-actions: ## Check the GitHub Actions workflows with actionlint.
@@ -120,9 +131,14 @@ test: ## Run every test stage (verify, unit, envtest, ...) with times and a summ
 	hack/test-stages.sh
 
 .PHONY: test-unit
-test-unit: ## Run the unit tests (main, api, internal, cmd, test/manifests).
+test-unit: ## Run the unit tests (main, api, internal, cmd, test/manifests, and the release checker hack/krewcheck).
 	@if [ -z "$(strip $(UNIT_PKGS))" ]; then echo "test-unit: no unit test packages yet"; exit 0; fi
 	go test $(GO_TEST_FLAGS) $(UNIT_PKGS)
+	$(MAKE) --no-print-directory test-release-tools
+
+.PHONY: test-release-tools
+test-release-tools: ## Vet and test the release checker hack/krewcheck (a module of its own, so not in ./...).
+	cd hack/krewcheck && go vet ./... && go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-envtest
 test-envtest: envtest-bins ## Run the envtest suites (controllers, test/envtest) against a real kube-apiserver and etcd.
@@ -150,12 +166,12 @@ golden: ## Rewrite the golden files of the render tests (go test -update).
 
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager binary (bin/manager) and the kubectl plugin (bin/kubectl-city).
-	go build -o bin/manager ./main.go
-	go build -o bin/kubectl-city ./cmd/kubectl-city
+	go build -ldflags "$(GO_LDFLAGS)" -o bin/manager ./main.go
+	go build -ldflags "$(GO_LDFLAGS)" -o bin/kubectl-city ./cmd/kubectl-city
 
 .PHONY: kubectl-city
-kubectl-city: ## Build the kubectl plugin bin/kubectl-city (audit, explain, render).
-	go build -o bin/kubectl-city ./cmd/kubectl-city
+kubectl-city: ## Build the kubectl plugin bin/kubectl-city (audit, explain, render, version).
+	go build -ldflags "$(GO_LDFLAGS)" -o bin/kubectl-city ./cmd/kubectl-city
 
 .PHONY: audit
 audit: kubectl-city ## Audit the sample city offline: the connectivity matrix, exit 1 on violations.
@@ -178,6 +194,16 @@ build-installer: manifests generate ## Generate dist/install.yaml: CRDs, RBAC an
 	@mkdir -p dist
 	hack/render-config.sh $(IMG) > dist/install.yaml
 	@echo "wrote dist/install.yaml (image $(IMG))"
+
+##@ Release
+
+.PHONY: release-snapshot
+release-snapshot: test-release-tools ## Offline release into bin/release: 12 archives (manager, kubectl-city), checksums, krew manifest (checked).
+	hack/release-snapshot.sh
+
+.PHONY: release-check
+release-check: ## Check .goreleaser.yaml with goreleaser (offline).
+	go tool -modfile=hack/goreleaser/go.mod goreleaser check
 
 ##@ Local cluster and demo
 

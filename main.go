@@ -29,6 +29,7 @@ import (
 	"github.com/smartcity-io/smartcity-operator/controllers"
 	"github.com/smartcity-io/smartcity-operator/internal/options"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
+	"github.com/smartcity-io/smartcity-operator/internal/version"
 )
 
 var scheme = runtime.NewScheme()
@@ -41,8 +42,13 @@ func init() {
 
 func main() {
 	var o options.Manager
+	var showVersion bool
 	zapOpts := zap.Options{Development: false}
-	_ = newFlagSet(&o, &zapOpts, flag.CommandLine, pflag.ExitOnError).Parse(os.Args[1:]) // exits on an error
+	_ = newFlagSet(&o, &showVersion, &zapOpts, flag.CommandLine, pflag.ExitOnError).Parse(os.Args[1:]) // exits on an error
+	if showVersion {
+		fmt.Println("smartcity-operator", version.Get())
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
 	if err := run(ctrl.SetupSignalHandler(), o); err != nil {
@@ -54,9 +60,10 @@ func main() {
 // newFlagSet binds the operator's flags (POSIX-style: long flags take two dashes): its own,
 // the zap flags, and the Go flags in goFlags (flag.CommandLine holds controller-runtime's
 // --kubeconfig).
-func newFlagSet(o *options.Manager, zapOpts *zap.Options, goFlags *flag.FlagSet, onError pflag.ErrorHandling) *pflag.FlagSet {
+func newFlagSet(o *options.Manager, showVersion *bool, zapOpts *zap.Options, goFlags *flag.FlagSet, onError pflag.ErrorHandling) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(os.Args[0], onError)
 	options.AddManagerFlags(fs, o)
+	fs.BoolVar(showVersion, "version", false, "Print the version, commit and Go version, and exit.")
 	zapOpts.BindFlags(goFlags)
 	fs.AddGoFlagSet(goFlags)
 	return fs
@@ -125,6 +132,8 @@ func run(ctx context.Context, f options.Manager) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	ctrl.Log.Info("Starting operator", "gateway", f.Render.Gateway, "ingressClass", f.Render.IngressClass, "zoneServiceType", f.Render.ZoneServiceType)
+	v := version.Get()
+	ctrl.Log.Info("Starting operator", "version", v.Version, "commit", v.Commit,
+		"gateway", f.Render.Gateway, "ingressClass", f.Render.IngressClass, "zoneServiceType", f.Render.ZoneServiceType)
 	return mgr.Start(ctx)
 }

@@ -15,9 +15,10 @@ import (
 // controller-runtime's --kubeconfig as flag.CommandLine does.
 func parseFlags(args ...string) (options.Manager, error) {
 	var o options.Manager
+	var showVersion bool
 	goFlags := flag.NewFlagSet("go", flag.ContinueOnError)
 	config.RegisterFlags(goFlags)
-	err := newFlagSet(&o, &zap.Options{}, goFlags, pflag.ContinueOnError).Parse(args)
+	err := newFlagSet(&o, &showVersion, &zap.Options{}, goFlags, pflag.ContinueOnError).Parse(args)
 	return o, err
 }
 
@@ -30,6 +31,7 @@ func TestFlags(t *testing.T) {
 		{name: "no flags"},
 		{name: "long flags take two dashes", args: []string{"--leader-elect", "--metrics-bind-address=:8443", "--gateway", "gw/city",
 			"--zone-service-type=NodePort", "--verify-connectivity=false"}},
+		{name: "version", args: []string{"--version"}},
 		{name: "zap and kubeconfig flags", args: []string{"--zap-log-level=debug", "--zap-devel", "--kubeconfig=/dev/null"}},
 		{name: "one dash is no longer a long flag", args: []string{"-leader-elect"}, wantErr: true},
 		{name: "one dash on a Go flag neither", args: []string{"-kubeconfig=/dev/null"}, wantErr: true},

@@ -94,6 +94,7 @@ with non-default ones.`,
 	cityoptions.AddRenderFlags(cmd.PersistentFlags(), &o.render)
 
 	cmd.AddCommand(newAuditCommand(o), newExplainCommand(o), newRenderCommand(o))
+	cmd.AddCommand(newVersionCommand(o))
 	return cmd
 }
 
