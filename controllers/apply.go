@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,13 +38,34 @@ const (
 	updated
 )
 
+// applier writes an owner's children: server-side apply under a field manager, skipped when
+// its memo shows that the apply would change nothing.
+type applier struct {
+	client client.Client
+	// uncached reads what the cache strips (managedFields), for the drift repair.
+	uncached client.Reader
+	memo     *applyMemo
+}
+
+// applier returns the reconciler's applier: its client, its API reader (the client when
+// unset) and its memo of applies.
+func (r *PublicServiceReconciler) applier() applier {
+	var uncached client.Reader = r.Client
+	if r.APIReader != nil {
+		uncached = r.APIReader
+	}
+	return applier{client: r.Client, uncached: uncached, memo: &r.applied}
+}
+
 // applyChild applies a child's desired state under the operator's field manager, after
 // checking that the existing object (if any) is controlled by owner. live receives the
-// existing object; it is left as read.
-func applyChild(ctx context.Context, c client.Client, owner metav1.Object, kind string, live client.Object,
+// existing object; it is left as read. When the memo shows that the same configuration
+// produced the live object's resourceVersion, no request is sent and ac is filled with the
+// live object, as the API server would have answered.
+func (a applier) applyChild(ctx context.Context, owner metav1.Object, kind string, live client.Object,
 	ac runtime.ApplyConfiguration, key client.ObjectKey) (applyResult, error) {
 	found := true
-	if err := c.Get(ctx, key, live); err != nil {
+	if err := a.client.Get(ctx, key, live); err != nil {
 		if !apierrors.IsNotFound(err) {
 			return unchanged, fmt.Errorf("failed to get %s %s: %w", kind, key, err)
 		}
@@ -52,22 +74,34 @@ func applyChild(ctx context.Context, c client.Client, owner metav1.Object, kind 
 	if found && !metav1.IsControlledBy(live, owner) {
 		return unchanged, &conflictError{kind: kind, key: key}
 	}
-	err := c.Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership)
+	mk := memoKey{kind: kind, key: key, manager: render.FieldManager}
+	hash, err := hashApply(ac)
+	if err != nil {
+		return unchanged, err
+	}
+	if found && a.memo.current(mk, hash, live.GetResourceVersion()) {
+		return unchanged, fillFromLive(ac, live)
+	}
+	err = a.client.Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership)
 	if found && apierrors.IsInvalid(err) {
 		// An edit by hand (kubectl edit, an Update) can own list entries that the operator's
 		// apply cannot remove, such as a Service port whose number changed: the merged object is
 		// then invalid. Take over the editors' fields, so the apply prunes what they added, and
 		// try once more.
-		if reclaimed, rerr := reclaimFromEditors(ctx, c, live); rerr != nil {
+		if reclaimed, rerr := a.reclaimFromEditors(ctx, live, key); rerr != nil {
+			a.memo.forget(mk)
 			return unchanged, rerr
 		} else if reclaimed {
-			err = c.Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership)
+			err = a.client.Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership)
 		}
 	}
 	if err != nil {
+		a.memo.forget(mk)
 		return unchanged, fmt.Errorf("failed to apply %s %s: %w", kind, key, err)
 	}
-	switch rv := resourceVersionOf(ac); {
+	rv := resourceVersionOf(ac)
+	a.memo.remember(mk, hash, rv)
+	switch {
 	case !found:
 		return created, nil
 	case rv != live.GetResourceVersion():
@@ -77,16 +111,63 @@ func applyChild(ctx context.Context, c client.Client, owner metav1.Object, kind 
 	}
 }
 
+// applyAs applies ac to the object of kind at key under another field manager (the replicas
+// handoff), unless the memo shows that the same configuration produced liveRV, the object's
+// current resourceVersion.
+func (a applier) applyAs(ctx context.Context, manager, kind string, key client.ObjectKey, liveRV string, ac runtime.ApplyConfiguration) error {
+	mk := memoKey{kind: kind, key: key, manager: manager}
+	hash, err := hashApply(ac)
+	if err != nil {
+		return err
+	}
+	if a.memo.current(mk, hash, liveRV) {
+		return nil
+	}
+	if err := a.client.Apply(ctx, ac, client.FieldOwner(manager), client.ForceOwnership); err != nil {
+		a.memo.forget(mk)
+		return err
+	}
+	a.memo.remember(mk, hash, resourceVersionOf(ac))
+	return nil
+}
+
+// fillFromLive replaces ac's content with the live object's, so that ac reads as the API
+// server's answer to an apply that changed nothing.
+func fillFromLive(ac runtime.ApplyConfiguration, live client.Object) error {
+	raw, err := json.Marshal(live)
+	if err != nil {
+		return fmt.Errorf("failed to read live object: %w", err)
+	}
+	v := reflect.ValueOf(ac)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return fmt.Errorf("apply configuration %T is not a pointer", ac)
+	}
+	v.Elem().SetZero()
+	if err := json.Unmarshal(raw, ac); err != nil {
+		return fmt.Errorf("failed to read live object: %w", err)
+	}
+	return nil
+}
+
 // systemManagers are the Update managers whose fields the operator never takes over: the
 // control plane's controllers (Deployment revisions, HPA scale writes, endpoints).
 var systemManagers = sets.New("kube-controller-manager", "kube-scheduler", "kubelet", "kube-apiserver")
 
 // reclaimFromEditors moves the fields that non-system managers own through Update operations
 // into the operator's apply entry, with client-go's csaupgrade (the documented way to move
-// fields from Update to Apply ownership). It reports whether there was anything to move.
-func reclaimFromEditors(ctx context.Context, c client.Client, live client.Object) (bool, error) {
+// fields from Update to Apply ownership). It reads the object without the cache, which
+// strips managedFields from most kinds (main.go), and reports whether there was anything to
+// move.
+func (a applier) reclaimFromEditors(ctx context.Context, live client.Object, key client.ObjectKey) (bool, error) {
+	fresh, ok := live.DeepCopyObject().(client.Object)
+	if !ok {
+		return false, fmt.Errorf("%T is not an object", live)
+	}
+	if err := a.uncached.Get(ctx, key, fresh); err != nil {
+		return false, fmt.Errorf("failed to read %s for its field owners: %w", klog.KObj(live), err)
+	}
 	editors := sets.New[string]()
-	for _, mf := range live.GetManagedFields() {
+	for _, mf := range fresh.GetManagedFields() {
 		if mf.Operation == metav1.ManagedFieldsOperationUpdate && mf.Subresource == "" && !systemManagers.Has(mf.Manager) {
 			editors.Insert(mf.Manager)
 		}
@@ -94,20 +175,21 @@ func reclaimFromEditors(ctx context.Context, c client.Client, live client.Object
 	if editors.Len() == 0 {
 		return false, nil
 	}
-	patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, editors, render.FieldManager)
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(fresh, editors, render.FieldManager)
 	if err != nil || patch == nil {
 		return false, err
 	}
-	if err := c.Patch(ctx, live, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+	if err := a.client.Patch(ctx, fresh, client.RawPatch(types.JSONPatchType, patch)); err != nil {
 		return false, fmt.Errorf("failed to take over fields edited by %v: %w", sets.List(editors), err)
 	}
-	ctrl.LoggerFrom(ctx).Info("Took over fields edited by hand to repair drift", "object", klog.KObj(live), "editors", sets.List(editors))
+	ctrl.LoggerFrom(ctx).Info("Took over fields edited by hand to repair drift", "object", klog.KObj(fresh), "editors", sets.List(editors))
 	return true, nil
 }
 
-// deleteChild deletes a child that the spec no longer asks for, if this owner controls it.
-func deleteChild(ctx context.Context, c client.Client, owner metav1.Object, kind string, live client.Object, key client.ObjectKey) (bool, error) {
-	if err := c.Get(ctx, key, live); err != nil {
+// deleteChild deletes a child that the spec no longer asks for, if this owner controls it,
+// and forgets its applies.
+func (a applier) deleteChild(ctx context.Context, owner metav1.Object, kind string, live client.Object, key client.ObjectKey) (bool, error) {
+	if err := a.client.Get(ctx, key, live); err != nil {
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}
@@ -116,7 +198,8 @@ func deleteChild(ctx context.Context, c client.Client, owner metav1.Object, kind
 	if !metav1.IsControlledBy(live, owner) {
 		return false, nil // not ours: leave it alone
 	}
-	if err := c.Delete(ctx, live, client.Preconditions{UID: new(live.GetUID())}); client.IgnoreNotFound(err) != nil {
+	a.memo.forgetObject(kind, key)
+	if err := a.client.Delete(ctx, live, client.Preconditions{UID: new(live.GetUID())}); client.IgnoreNotFound(err) != nil {
 		return false, fmt.Errorf("failed to delete %s %s: %w", kind, key, err)
 	}
 	return true, nil

@@ -39,6 +39,13 @@ type PublicServiceReconciler struct {
 	ClusterDomain string
 	// SkipConnectivityVerification turns the ConnectivityVerified audit off.
 	SkipConnectivityVerification bool
+	// APIReader reads without the cache, for what the cache strips (apply.go); nil reads
+	// through Client.
+	APIReader client.Reader
+	// MaxConcurrentReconciles is how many services reconcile at once; 0 means one.
+	MaxConcurrentReconciles int
+
+	applied applyMemo // the last apply of each child (applymemo.go)
 
 	violations violationStore
 }
@@ -198,8 +205,8 @@ func (r *PublicServiceReconciler) reconcileDeployment(ctx context.Context, s *sc
 	if justCreated || ownsField(live, render.FieldManager, "spec", "replicas") {
 		// Keep the current count (at least replicas.min) while handing replicas to the HPA.
 		count := max(ptr.Deref(live.Spec.Replicas, 1), *s.spec.Replicas.Min)
-		if err := r.Apply(ctx, render.ReplicasHandoff(in, count),
-			client.FieldOwner(render.HandoffFieldManager), client.ForceOwnership); err != nil {
+		if err := r.applier().applyAs(ctx, render.HandoffFieldManager, "Deployment", r.key(s), live.ResourceVersion,
+			render.ReplicasHandoff(in, count)); err != nil {
 			err = r.applyFailed(s, "Deployment", fmt.Errorf("failed to hand Deployment replicas over to the HPA: %w", err))
 			s.child = &childApply{kind: "Deployment", err: err}
 			return err
@@ -270,7 +277,7 @@ func (r *PublicServiceReconciler) observeAvailability(ctx context.Context, s *sc
 // the API server's error when it failed. Apply errors come back as *applyError, terminal
 // when the object is invalid; a name conflict as *conflictError.
 func (r *PublicServiceReconciler) applyChild(ctx context.Context, s *scope, kind string, live client.Object, ac applyConfiguration) error {
-	res, err := applyChild(ctx, r.Client, s.svc, kind, live, ac, r.key(s))
+	res, err := r.applier().applyChild(ctx, s.svc, kind, live, ac, r.key(s))
 	// Children are named after their PublicService, in its namespace.
 	child := klog.KRef(s.svc.Namespace, s.svc.Name)
 	switch {
@@ -329,7 +336,7 @@ func (r *PublicServiceReconciler) applyOrBlock(ctx context.Context, s *scope, ki
 }
 
 func (r *PublicServiceReconciler) deleteIfOwned(ctx context.Context, s *scope, kind string, live client.Object) error {
-	deleted, err := deleteChild(ctx, r.Client, s.svc, kind, live, r.key(s))
+	deleted, err := r.applier().deleteChild(ctx, s.svc, kind, live, r.key(s))
 	if deleted {
 		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s %s: the spec no longer asks for it", kind, s.svc.Name)
 	}
