@@ -27,6 +27,7 @@ import (
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/controllers"
+	"github.com/smartcity-io/smartcity-operator/internal/leancache"
 	"github.com/smartcity-io/smartcity-operator/internal/options"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
 	"github.com/smartcity-io/smartcity-operator/internal/version"
@@ -70,6 +71,9 @@ func newFlagSet(o *options.Manager, showVersion *bool, zapOpts *zap.Options, goF
 }
 
 func run(ctx context.Context, f options.Manager) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
 	renderOpts, err := f.Render.Validate()
 	if err != nil {
 		return err
@@ -86,7 +90,11 @@ func run(ctx context.Context, f options.Manager) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	cfg := ctrl.GetConfigOrDie()
+	// No client-side rate limiting: a city's convergence is bursts of applies, and the API
+	// server's Priority and Fairness already shares its capacity among its clients.
+	cfg.QPS, cfg.Burst, cfg.RateLimiter = -1, 0, nil
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        f.ProbeAddr,
@@ -94,9 +102,11 @@ func run(ctx context.Context, f options.Manager) error {
 		LeaderElectionID:              "smartcity-operator.platform.smartcity.io",
 		LeaderElectionNamespace:       f.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+		PprofBindAddress:              f.PprofAddr,
+		// The caches keep only what decisions read (internal/leancache).
+		Cache: leancache.Apply(cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&corev1.Pod{}: {Label: managedPods}, // only the operator's pods, for failure reasons
-		}},
+		}}),
 	})
 	if err != nil {
 		return fmt.Errorf("failed to create manager: %w", err)
@@ -110,10 +120,12 @@ func run(ctx context.Context, f options.Manager) error {
 		return err
 	}
 	services := &controllers.PublicServiceReconciler{
-		Client:        mgr.GetClient(),
-		Recorder:      mgr.GetEventRecorder("smartcity-operator"),
-		Options:       renderOpts,
-		ClusterDomain: f.ClusterDomain,
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("smartcity-operator"),
+		Options:                 renderOpts,
+		ClusterDomain:           f.ClusterDomain,
+		MaxConcurrentReconciles: f.PublicServiceConcurrency,
 
 		SkipConnectivityVerification: !f.VerifyConnectivity,
 	}
@@ -123,7 +135,7 @@ func run(ctx context.Context, f options.Manager) error {
 	if err := metrics.Registry.Register(services.Collector(mgr.GetClient())); err != nil {
 		return fmt.Errorf("failed to register metrics: %w", err)
 	}
-	if err := (&controllers.NetworkZoneReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.NetworkZoneReconciler{Client: mgr.GetClient(), MaxConcurrentReconciles: f.NetworkZoneConcurrency}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up NetworkZone controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -32,6 +32,9 @@ func TestFlags(t *testing.T) {
 		{name: "long flags take two dashes", args: []string{"--leader-elect", "--metrics-bind-address=:8443", "--gateway", "gw/city",
 			"--zone-service-type=NodePort", "--verify-connectivity=false"}},
 		{name: "version", args: []string{"--version"}},
+		{name: "concurrency and profiling", args: []string{"--publicservice-concurrency=8", "--networkzone-concurrency=1",
+			"--connectivity-concurrency=2", "--pprof-bind-address=127.0.0.1:6060"}},
+		{name: "concurrency is a number", args: []string{"--publicservice-concurrency=many"}, wantErr: true},
 		{name: "zap and kubeconfig flags", args: []string{"--zap-log-level=debug", "--zap-devel", "--kubeconfig=/dev/null"}},
 		{name: "one dash is no longer a long flag", args: []string{"-leader-elect"}, wantErr: true},
 		{name: "one dash on a Go flag neither", args: []string{"-kubeconfig=/dev/null"}, wantErr: true},
@@ -46,7 +49,8 @@ func TestFlags(t *testing.T) {
 }
 
 func TestFlagValues(t *testing.T) {
-	o, err := parseFlags("--leader-elect", "--gateway=gw/city", "--cluster-domain=city.local", "--verify-connectivity=false")
+	o, err := parseFlags("--leader-elect", "--gateway=gw/city", "--cluster-domain=city.local", "--verify-connectivity=false",
+		"--publicservice-concurrency=8", "--pprof-bind-address=127.0.0.1:6060")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +58,8 @@ func TestFlagValues(t *testing.T) {
 	options.AddRenderFlags(pflag.NewFlagSet("render", pflag.ContinueOnError), &render)
 	render.Gateway = "gw/city"
 	want := options.Manager{MetricsAddr: "0", ProbeAddr: ":8081", SecureMetrics: true, LeaderElect: true, ClusterDomain: "city.local",
-		Render: render}
+		PublicServiceConcurrency: 8, NetworkZoneConcurrency: options.DefaultNetworkZoneConcurrency,
+		ConnectivityConcurrency: options.DefaultConnectivityConcurrency, PprofAddr: "127.0.0.1:6060", Render: render}
 	if o != want {
 		t.Errorf("flags = %+v, want %+v", o, want)
 	}

@@ -16,6 +16,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -27,6 +28,8 @@ import (
 // NetworkZoneReconciler reports which services use a zone and which it refuses.
 type NetworkZoneReconciler struct {
 	client.Client
+	// MaxConcurrentReconciles is how many zones reconcile at once; 0 means one.
+	MaxConcurrentReconciles int
 }
 
 // +kubebuilder:rbac:groups=platform.smartcity.io,resources=networkzones/status,verbs=get;update;patch
@@ -104,6 +107,7 @@ func (r *NetworkZoneReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1alpha1.NetworkZone{}).
 		Named("networkzone").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Watches(&platformv1alpha1.PublicService{}, handler.EnqueueRequestsFromMapFunc(zonesOfService)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.zonesUsedInNamespace),
 			builder.WithPredicates(predicate.LabelChangedPredicate{})).

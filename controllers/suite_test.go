@@ -20,6 +20,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -28,6 +29,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/leancache"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
@@ -84,13 +86,15 @@ var _ = BeforeSuite(func() {
 	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   leancache.Apply(cache.Options{}), // main.go's transforms
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(SetupIndexes(ctx, mgr)).To(Succeed())
 	services := &PublicServiceReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("smartcity-operator"),
-		Options:  render.Options{IngressClass: "city", ZoneServiceType: corev1.ServiceTypeNodePort},
+		Client:    mgr.GetClient(),
+		Recorder:  mgr.GetEventRecorder("smartcity-operator"),
+		Options:   render.Options{IngressClass: "city", ZoneServiceType: corev1.ServiceTypeNodePort},
+		APIReader: mgr.GetAPIReader(),
 	}
 	Expect(services.SetupWithManager(mgr)).To(Succeed())
 	// The suite's own registry, as main.go registers the collector with controller-runtime's.
@@ -117,7 +121,8 @@ func httpRouteCRD() string {
 	return filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "standard")
 }
 
-// requestCounter counts the manager's write requests by method and path.
+// requestCounter counts the manager's requests by method and path; watches, which
+// informers keep open and renew, are counted as WATCH.
 type requestCounter struct {
 	mu     sync.Mutex
 	counts map[string]int
@@ -125,25 +130,38 @@ type requestCounter struct {
 
 func (c *requestCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		if req.Method != http.MethodGet {
-			c.mu.Lock()
-			if c.counts == nil {
-				c.counts = map[string]int{}
-			}
-			c.counts[req.Method+" "+req.URL.Path]++
-			c.mu.Unlock()
+		method := req.Method
+		if req.URL.Query().Get("watch") == "true" {
+			method = "WATCH"
 		}
+		c.mu.Lock()
+		if c.counts == nil {
+			c.counts = map[string]int{}
+		}
+		c.counts[method+" "+req.URL.Path]++
+		c.mu.Unlock()
 		return rt.RoundTrip(req)
 	})
 }
 
-// writes returns the number of non-GET requests whose path contains substr.
+// writes returns the number of write requests (neither GET nor WATCH) whose path contains substr.
 func (c *requestCounter) writes(substr string) int {
+	return c.count(substr, func(method string) bool { return method != http.MethodGet && method != "WATCH" })
+}
+
+// requests returns the number of requests, reads and writes but not watches, whose path
+// contains substr.
+func (c *requestCounter) requests(substr string) int {
+	return c.count(substr, func(method string) bool { return method != "WATCH" })
+}
+
+func (c *requestCounter) count(substr string, method func(string) bool) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
 	for k, v := range c.counts {
-		if strings.Contains(k, substr) {
+		m, path, _ := strings.Cut(k, " ")
+		if method(m) && strings.Contains(path, substr) {
 			n += v
 		}
 	}

@@ -1,7 +1,19 @@
 package options
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/spf13/pflag"
+)
+
+// Default reconcile concurrency: how many objects of a kind reconcile at once. A
+// PublicService reconcile mostly waits for the API server (one apply per changed child), so
+// several overlap well even on two cores; zones are few; connectivity checks compute.
+const (
+	DefaultPublicServiceConcurrency = 4
+	DefaultNetworkZoneConcurrency   = 2
+	DefaultConnectivityConcurrency  = 2
 )
 
 // Manager are the operator's command-line options.
@@ -22,6 +34,14 @@ type Manager struct {
 	ClusterDomain string
 	// VerifyConnectivity is --verify-connectivity.
 	VerifyConnectivity bool
+	// PublicServiceConcurrency is --publicservice-concurrency.
+	PublicServiceConcurrency int
+	// NetworkZoneConcurrency is --networkzone-concurrency.
+	NetworkZoneConcurrency int
+	// ConnectivityConcurrency is --connectivity-concurrency.
+	ConnectivityConcurrency int
+	// PprofAddr is --pprof-bind-address.
+	PprofAddr string
 	// Render are the flags that shape rendering, shared with kubectl city.
 	Render Render
 }
@@ -40,5 +60,32 @@ func AddManagerFlags(fs *pflag.FlagSet, o *Manager) {
 	fs.StringVar(&o.ClusterDomain, "cluster-domain", "cluster.local", "The cluster's DNS domain, for status.endpoint.")
 	fs.BoolVar(&o.VerifyConnectivity, "verify-connectivity", true,
 		"Audit each service's effective connectivity against its intent (the ConnectivityVerified condition).")
+	fs.IntVar(&o.PublicServiceConcurrency, "publicservice-concurrency", DefaultPublicServiceConcurrency,
+		"How many PublicServices reconcile at once.")
+	fs.IntVar(&o.NetworkZoneConcurrency, "networkzone-concurrency", DefaultNetworkZoneConcurrency,
+		"How many NetworkZones reconcile at once.")
+	fs.IntVar(&o.ConnectivityConcurrency, "connectivity-concurrency", DefaultConnectivityConcurrency,
+		"How many services have their connectivity verified at once.")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0",
+		"Address of the Go profiling endpoints (/debug/pprof/); 0 disables them. Unauthenticated: bind it to loopback.")
 	AddRenderFlags(fs, &o.Render)
+}
+
+// Validate checks the manager's own flags (Render.Validate checks the render flags); it
+// returns every problem at once.
+func (o Manager) Validate() error {
+	var errs []error
+	for _, c := range []struct {
+		flag  string
+		value int
+	}{
+		{"--publicservice-concurrency", o.PublicServiceConcurrency},
+		{"--networkzone-concurrency", o.NetworkZoneConcurrency},
+		{"--connectivity-concurrency", o.ConnectivityConcurrency},
+	} {
+		if c.value < 1 {
+			errs = append(errs, fmt.Errorf("%s must be at least 1, not %d", c.flag, c.value))
+		}
+	}
+	return errors.Join(errs...)
 }

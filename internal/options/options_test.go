@@ -74,3 +74,47 @@ func TestDefaultsMatchRender(t *testing.T) {
 		t.Errorf("flag defaults differ from render's defaults (-render +flags):\n%s", diff)
 	}
 }
+
+func TestManagerValidate(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		want    options.Manager
+		wantErr string
+	}{
+		{name: "default concurrency", want: options.Manager{PublicServiceConcurrency: options.DefaultPublicServiceConcurrency,
+			NetworkZoneConcurrency: options.DefaultNetworkZoneConcurrency, ConnectivityConcurrency: options.DefaultConnectivityConcurrency,
+			PprofAddr: "0"}},
+		{name: "every concurrency flag and pprof", args: []string{"--publicservice-concurrency=8", "--networkzone-concurrency=1",
+			"--connectivity-concurrency=3", "--pprof-bind-address=127.0.0.1:6060"},
+			want: options.Manager{PublicServiceConcurrency: 8, NetworkZoneConcurrency: 1, ConnectivityConcurrency: 3, PprofAddr: "127.0.0.1:6060"}},
+		{name: "zero workers", args: []string{"--publicservice-concurrency=0"}, wantErr: "--publicservice-concurrency must be at least 1, not 0"},
+		{name: "every error at once", args: []string{"--networkzone-concurrency=-1", "--connectivity-concurrency=0"},
+			wantErr: "--networkzone-concurrency must be at least 1, not -1\n--connectivity-concurrency must be at least 1, not 0"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var o options.Manager
+			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+			options.AddManagerFlags(fs, &o)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatalf("Parse(%v): %v", tc.args, err)
+			}
+			err := o.Validate()
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("Validate() error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Validate(): %v", err)
+			}
+			got := options.Manager{PublicServiceConcurrency: o.PublicServiceConcurrency, NetworkZoneConcurrency: o.NetworkZoneConcurrency,
+				ConnectivityConcurrency: o.ConnectivityConcurrency, PprofAddr: o.PprofAddr}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("flags (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

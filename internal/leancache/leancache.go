@@ -1,0 +1,151 @@
+package leancache
+
+import (
+	"reflect"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+)
+
+// lastApplied is kubectl's client-side apply annotation: a copy of the object that no
+// decision reads.
+const lastApplied = corev1.LastAppliedConfigAnnotation
+
+// Apply sets the transforms on o: every kind loses managedFields and kubectl's
+// last-applied annotation, except Deployments (the replicas handoff reads who owns
+// spec.replicas) and PublicServices (their status ownership is migrated by field manager),
+// which lose only the annotation; Pods, ReplicaSets, StatefulSets and DaemonSets are also
+// trimmed to what the connectivity check and the pod failure reasons read. Entries already
+// in o.ByObject keep their selectors.
+func Apply(o cache.Options) cache.Options {
+	if o.ByObject == nil {
+		o.ByObject = map[client.Object]cache.ByObject{}
+	}
+	o.DefaultTransform = StripManagedFields
+	set := func(obj client.Object, t toolscache.TransformFunc) {
+		for k, v := range o.ByObject {
+			if sameType(k, obj) {
+				v.Transform = t
+				o.ByObject[k] = v
+				return
+			}
+		}
+		o.ByObject[obj] = cache.ByObject{Transform: t}
+	}
+	set(&appsv1.Deployment{}, StripLastApplied)
+	set(&platformv1alpha1.PublicService{}, StripLastApplied)
+	set(&corev1.Pod{}, TrimPod)
+	set(&appsv1.ReplicaSet{}, TrimWorkload)
+	set(&appsv1.StatefulSet{}, TrimWorkload)
+	set(&appsv1.DaemonSet{}, TrimWorkload)
+	return o
+}
+
+func sameType(a, b client.Object) bool { return reflect.TypeOf(a) == reflect.TypeOf(b) }
+
+// StripManagedFields drops managedFields and the last-applied annotation.
+func StripManagedFields(in any) (any, error) {
+	if obj, ok := in.(metav1.Object); ok {
+		obj.SetManagedFields(nil)
+		stripLastApplied(obj)
+	}
+	return in, nil
+}
+
+// StripLastApplied drops the last-applied annotation and keeps managedFields.
+func StripLastApplied(in any) (any, error) {
+	if obj, ok := in.(metav1.Object); ok {
+		stripLastApplied(obj)
+	}
+	return in, nil
+}
+
+func stripLastApplied(obj metav1.Object) {
+	if a := obj.GetAnnotations(); a != nil {
+		if _, ok := a[lastApplied]; ok {
+			delete(a, lastApplied)
+			obj.SetAnnotations(a)
+		}
+	}
+}
+
+// TrimPod keeps of a Pod its metadata (without managedFields), the names and ports of its
+// containers, whether it uses the host's network, and of its status the phase, IPs,
+// conditions and the containers' waiting states: what the connectivity check and the pod
+// failure reasons read.
+func TrimPod(in any) (any, error) {
+	p, ok := in.(*corev1.Pod)
+	if !ok {
+		return StripManagedFields(in)
+	}
+	_, _ = StripManagedFields(p)
+	p.Spec = corev1.PodSpec{
+		Containers:  trimContainers(p.Spec.Containers),
+		HostNetwork: p.Spec.HostNetwork,
+	}
+	conditions := make([]corev1.PodCondition, 0, len(p.Status.Conditions))
+	for _, c := range p.Status.Conditions {
+		conditions = append(conditions, corev1.PodCondition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message})
+	}
+	p.Status = corev1.PodStatus{
+		Phase:                 p.Status.Phase,
+		PodIP:                 p.Status.PodIP,
+		PodIPs:                p.Status.PodIPs,
+		Conditions:            conditions,
+		InitContainerStatuses: trimStatuses(p.Status.InitContainerStatuses),
+		ContainerStatuses:     trimStatuses(p.Status.ContainerStatuses),
+	}
+	return p, nil
+}
+
+// TrimWorkload keeps of a ReplicaSet, StatefulSet or DaemonSet its metadata (without
+// managedFields) and its pod template's labels and container ports, what the connectivity
+// check reads; the status goes.
+func TrimWorkload(in any) (any, error) {
+	_, _ = StripManagedFields(in)
+	switch w := in.(type) {
+	case *appsv1.ReplicaSet:
+		w.Spec.Template = trimTemplate(w.Spec.Template)
+		w.Status = appsv1.ReplicaSetStatus{}
+	case *appsv1.StatefulSet:
+		w.Spec.Template = trimTemplate(w.Spec.Template)
+		w.Spec.VolumeClaimTemplates = nil
+		w.Status = appsv1.StatefulSetStatus{}
+	case *appsv1.DaemonSet:
+		w.Spec.Template = trimTemplate(w.Spec.Template)
+		w.Status = appsv1.DaemonSetStatus{}
+	}
+	return in, nil
+}
+
+func trimTemplate(t corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: t.Labels},
+		Spec:       corev1.PodSpec{Containers: trimContainers(t.Spec.Containers), HostNetwork: t.Spec.HostNetwork},
+	}
+}
+
+func trimContainers(cs []corev1.Container) []corev1.Container {
+	out := make([]corev1.Container, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, corev1.Container{Name: c.Name, Ports: c.Ports})
+	}
+	return out
+}
+
+func trimStatuses(ss []corev1.ContainerStatus) []corev1.ContainerStatus {
+	if ss == nil {
+		return nil
+	}
+	out := make([]corev1.ContainerStatus, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, corev1.ContainerStatus{Name: s.Name, State: corev1.ContainerState{Waiting: s.State.Waiting}})
+	}
+	return out
+}
