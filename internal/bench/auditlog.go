@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -119,4 +121,44 @@ func WritesPerService(events []AuditEvent, services int) map[string]float64 {
 		out[kind] += 1 / float64(services)
 	}
 	return out
+}
+
+// FieldManager is the field manager of a write: the request's fieldManager parameter, or
+// else the one the API server derives from the user agent (its part before the first "/").
+func (e AuditEvent) FieldManager() string {
+	if u, err := url.ParseRequestURI(e.RequestURI); err == nil {
+		if m := u.Query().Get("fieldManager"); m != "" {
+			return m
+		}
+	}
+	agent, _, _ := strings.Cut(e.UserAgent, "/")
+	return agent
+}
+
+// StatusWritesPerService counts the writes to PublicService status among events, by field
+// manager, divided by the number of services.
+func StatusWritesPerService(events []AuditEvent, services int) map[string]float64 {
+	out := map[string]float64{}
+	for _, e := range events {
+		if e.IsWrite() && e.Resource() == "publicservices/status" {
+			out[e.FieldManager()] += 1 / float64(services)
+		}
+	}
+	return out
+}
+
+// Writes splits WritesPerService's counts: writes to children, to status (of services and
+// zones), and Events; anything else (none expected) counts with the children.
+func Writes(byKind map[string]float64) (children, status, events float64) {
+	for k, v := range byKind {
+		switch {
+		case k == "Event":
+			events += v
+		case strings.HasSuffix(k, " status"):
+			status += v
+		default:
+			children += v
+		}
+	}
+	return children, status, events
 }

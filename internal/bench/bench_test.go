@@ -1,13 +1,18 @@
 package bench
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/pprof/profile"
 )
 
 func TestQuantile(t *testing.T) {
@@ -114,6 +119,13 @@ func complete(seconds float64) Run {
 			ReconcileP50Seconds: new(0.01), ReconcileP99Seconds: new(0.5),
 			RestRequestsPerMinute: new(seconds), RestRequests: map[string]float64{"list pods": seconds},
 			WritesPerService: new(6.0), WritesPerServiceByKind: map[string]float64{"Deployment": 1},
+			ChildWritesPerService: new(4.0), StatusWritesPerService: new(1.5), EventsPerService: new(0.5),
+			StatusWritesByManager: map[string]float64{"smartcity-operator": 1, "smartcity-connectivity": 0.5},
+			Controllers: map[string]ControllerFigures{
+				"publicservice": {Reconciles: 30, ReconcileP50Seconds: 0.01, ReconcileP99Seconds: 0.5},
+				"networkzone":   {Reconciles: seconds, ReconcileP50Seconds: 0.001, ReconcileP99Seconds: 0.002},
+			},
+			CPUSeconds: map[string]float64{ProcessOperator: seconds, ProcessAPIServer: 40, ProcessEtcd: 9},
 			RSSMiB: new(100.0), PeakRSSMiB: new(120.0), AuditSeconds: new(3.0),
 			ProofService: "city-tax/svc-0001", ProofFalseSeconds: new(1.0), ProofTrueSeconds: new(1.0),
 		},
@@ -130,6 +142,12 @@ func TestMedian(t *testing.T) {
 	if *even.Floor.Seconds != 15 {
 		t.Errorf("median of 10 and 20 = %v, want 15", *even.Floor.Seconds)
 	}
+	if got := even.Operator.Controllers["networkzone"].Reconciles; got != 15 {
+		t.Errorf("median of the networkzone controller's 10 and 20 reconciles = %v, want 15", got)
+	}
+	if got := even.Operator.CPUSeconds[ProcessOperator]; got != 15 {
+		t.Errorf("median of the operator's 10 and 20 CPU seconds = %v, want 15", got)
+	}
 	stuck := complete(10)
 	stuck.Operator = Operator{Progress: "did not converge in 30m00s: 3/20"}
 	m = Median([]Run{complete(10), stuck})
@@ -144,7 +162,8 @@ func TestCheckAndTable(t *testing.T) {
 		t.Errorf("a complete report: %v", err)
 	}
 	table := Table(Rows(r))
-	for _, want := range []string{"| N | floor | operator |", "| 20 | 10 s | 20 s | 2.00x | 30 | 0.010 s / 0.500 s |"} {
+	for _, want := range []string{"| N | floor | operator |", "| 20 | 10 s | 20 s | 2.00x | 30 | 0.010 s / 0.500 s |",
+		"| 6.0 | 4.00 / 1.50 / 0.50 | networkzone 0.002 s, publicservice 0.500 s | 100 MiB / 120 MiB | 10 / 40 / 9 |"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the table lacks %q:\n%s", want, table)
 		}
@@ -162,5 +181,121 @@ func TestCheckAndTable(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the check does not say %q:\n%v", want, err)
 		}
+	}
+}
+
+func TestReadAllReconciles(t *testing.T) {
+	got, err := ReadAllReconciles(strings.NewReader(metricsPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Reconciles{"publicservice": {Count: 100, P50: 0.1, P99: 0.982}, "networkzone": {Count: 7, P50: 0.05, P99: 0.099}}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("ReadAllReconciles (-want +got):\n%s", diff)
+	}
+}
+
+// Status writes by field manager: an apply names its manager; a merge patch without one gets
+// the user agent's program name, as the API server derives it.
+const statusLog = `{"auditID":"a","stage":"ResponseComplete","verb":"patch","user":{"username":"op"},"userAgent":"manager/v0.0.0 (linux/amd64) kubernetes/$Format","objectRef":{"resource":"publicservices","subresource":"status"},"requestURI":"/apis/platform.smartcity.io/v1alpha1/namespaces/a/publicservices/x/status","requestReceivedTimestamp":"2026-01-01T00:00:01.000000Z"}
+{"auditID":"b","stage":"ResponseComplete","verb":"apply","user":{"username":"op"},"userAgent":"manager/v0.0.0","objectRef":{"resource":"publicservices","subresource":"status"},"requestURI":"/apis/platform.smartcity.io/v1alpha1/namespaces/a/publicservices/x/status?fieldManager=smartcity-connectivity\u0026force=true","requestReceivedTimestamp":"2026-01-01T00:00:02.000000Z"}
+{"auditID":"c","stage":"ResponseComplete","verb":"patch","user":{"username":"op"},"userAgent":"manager/v0.0.0","objectRef":{"resource":"publicservices","subresource":"status"},"requestURI":"/apis/platform.smartcity.io/v1alpha1/namespaces/a/publicservices/y/status?fieldManager=smartcity-operator","requestReceivedTimestamp":"2026-01-01T00:00:03.000000Z"}
+{"auditID":"d","stage":"ResponseComplete","verb":"get","user":{"username":"op"},"userAgent":"manager/v0.0.0","objectRef":{"resource":"publicservices","subresource":"status"},"requestURI":"/apis/platform.smartcity.io/v1alpha1/namespaces/a/publicservices/y/status?fieldManager=reader","requestReceivedTimestamp":"2026-01-01T00:00:04.000000Z"}
+{"auditID":"e","stage":"ResponseComplete","verb":"apply","user":{"username":"op"},"userAgent":"manager/v0.0.0","objectRef":{"resource":"deployments","apiGroup":"apps"},"requestURI":"/apis/apps/v1/namespaces/a/deployments/x?fieldManager=smartcity-operator","requestReceivedTimestamp":"2026-01-01T00:00:05.000000Z"}
+`
+
+func TestStatusWritesByManager(t *testing.T) {
+	events, err := ReadAudit(strings.NewReader(statusLog), "op")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"manager": 0.5, "smartcity-connectivity": 0.5, "smartcity-operator": 0.5}
+	if diff := cmp.Diff(want, StatusWritesPerService(events, 2)); diff != "" {
+		t.Errorf("StatusWritesPerService (-want +got):\n%s", diff)
+	}
+}
+
+func TestWrites(t *testing.T) {
+	children, status, events := Writes(map[string]float64{"Deployment": 3, "Service": 1, "PublicService status": 2,
+		"NetworkZone status": 0.5, "Event": 4, "leases": 0.25})
+	if children != 4.25 || status != 2.5 || events != 4 {
+		t.Errorf("Writes = %v children, %v status, %v events; want 4.25, 2.5, 4", children, status, events)
+	}
+}
+
+func TestProcCPUSeconds(t *testing.T) {
+	// A command name with spaces and parentheses; utime 1234 and stime 566 ticks.
+	stat := "4242 (kube (api) server) S 1 4242 4242 0 -1 4194560 5000 0 0 0 1234 566 0 0 20 0 12 0 100 1000000 5000 18446744073709551615"
+	got, err := ProcCPUSeconds(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 18 {
+		t.Errorf("ProcCPUSeconds = %v, want 18", got)
+	}
+	for _, bad := range []string{"", "4242 (etcd) S 1 2", "4242 (etcd) S 1 4242 4242 0 -1 4194560 5000 0 0 0 x 566"} {
+		if _, err := ProcCPUSeconds(bad); err == nil {
+			t.Errorf("ProcCPUSeconds(%q): no error", bad)
+		}
+	}
+}
+
+func cpuProfile(t *testing.T, nanos int64) []byte {
+	t.Helper()
+	fn := &profile.Function{ID: 1, Name: "controllers.Reconcile"}
+	loc := &profile.Location{ID: 1, Line: []profile.Line{{Function: fn}}}
+	p := &profile.Profile{
+		SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
+		PeriodType: &profile.ValueType{Type: "cpu", Unit: "nanoseconds"}, Period: 10_000_000,
+		Sample:   []*profile.Sample{{Location: []*profile.Location{loc}, Value: []int64{nanos / 10_000_000, nanos}}},
+		Location: []*profile.Location{loc}, Function: []*profile.Function{fn},
+	}
+	var b bytes.Buffer
+	if err := p.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestMergeProfiles(t *testing.T) {
+	merged, err := MergeProfiles([][]byte{cpuProfile(t, 2e9), cpuProfile(t, 3e9)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.ParseData(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cpu int64
+	for _, s := range p.Sample {
+		cpu += s.Value[1]
+	}
+	if cpu != 5e9 {
+		t.Errorf("merged CPU = %d ns, want 5e9", cpu)
+	}
+	if _, err := MergeProfiles(nil); err == nil {
+		t.Error("merging no profiles: no error")
+	}
+	if _, err := MergeProfiles([][]byte{[]byte("not a profile")}); err == nil {
+		t.Error("merging garbage: no error")
+	}
+}
+
+// The reports committed before these figures existed still read, with the new cells missing.
+func TestOldReportReads(t *testing.T) {
+	data, err := os.ReadFile("../../docs/bench/bench-n440-ff3b42c.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	rows := Rows(&r)
+	if len(rows) != 1 || rows[0][0] != "440" || strings.Contains(rows[0][2], Missing) {
+		t.Fatalf("rows of the old report: %v", rows)
+	}
+	if got := rows[0][slices.Index(Header, "children / status / events")]; got != "? / ? / ?" {
+		t.Errorf("the new writes cell of an old report = %q, want \"? / ? / ?\"", got)
 	}
 }

@@ -23,33 +23,40 @@ type Reconciles struct {
 
 // ReadReconciles parses a /metrics page (Prometheus text format) for one controller.
 func ReadReconciles(r io.Reader, controller string) (Reconciles, error) {
+	all, err := ReadAllReconciles(r)
+	if err != nil {
+		return Reconciles{}, err
+	}
+	out, ok := all[controller]
+	if !ok {
+		return out, fmt.Errorf("no controller_runtime_reconcile_time_seconds histogram for controller %q", controller)
+	}
+	return out, nil
+}
+
+// ReadAllReconciles parses a /metrics page (Prometheus text format) for every controller that
+// has a reconcile histogram, by the histogram's controller label.
+func ReadAllReconciles(r io.Reader) (map[string]Reconciles, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := p.TextToMetricFamilies(r)
 	if err != nil {
-		return Reconciles{}, fmt.Errorf("failed to parse the metrics: %w", err)
+		return nil, fmt.Errorf("failed to parse the metrics: %w", err)
 	}
-	var out Reconciles
+	counts := map[string]float64{}
 	for _, m := range families["controller_runtime_reconcile_total"].GetMetric() {
-		if label(m, "controller") == controller {
-			out.Count += m.GetCounter().GetValue()
-		}
+		counts[label(m, "controller")] += m.GetCounter().GetValue()
 	}
-	var hist *dto.Histogram
+	out := map[string]Reconciles{}
 	for _, m := range families["controller_runtime_reconcile_time_seconds"].GetMetric() {
-		if label(m, "controller") == controller {
-			hist = m.GetHistogram()
+		hist := m.GetHistogram()
+		var bounds []Bucket
+		for _, b := range hist.GetBucket() {
+			bounds = append(bounds, Bucket{UpperBound: b.GetUpperBound(), Count: float64(b.GetCumulativeCount())})
 		}
+		bounds = append(bounds, Bucket{UpperBound: math.Inf(1), Count: float64(hist.GetSampleCount())})
+		name := label(m, "controller")
+		out[name] = Reconciles{Count: counts[name], P50: Quantile(0.5, bounds), P99: Quantile(0.99, bounds)}
 	}
-	if hist == nil {
-		return out, fmt.Errorf("no controller_runtime_reconcile_time_seconds histogram for controller %q", controller)
-	}
-	var bounds []Bucket
-	for _, b := range hist.GetBucket() {
-		bounds = append(bounds, Bucket{UpperBound: b.GetUpperBound(), Count: float64(b.GetCumulativeCount())})
-	}
-	bounds = append(bounds, Bucket{UpperBound: math.Inf(1), Count: float64(hist.GetSampleCount())})
-	out.P50 = Quantile(0.5, bounds)
-	out.P99 = Quantile(0.99, bounds)
 	return out, nil
 }
 

@@ -116,6 +116,23 @@ type Operator struct {
 	// by child kind, status and Event.
 	WritesPerService       *float64           `json:"writesPerService"`
 	WritesPerServiceByKind map[string]float64 `json:"writesPerServiceByKind"`
+	// ChildWritesPerService, StatusWritesPerService and EventsPerService split
+	// WritesPerService: writes to children, to status, and Events (counted apart).
+	ChildWritesPerService  *float64 `json:"childWritesPerService"`
+	StatusWritesPerService *float64 `json:"statusWritesPerService"`
+	EventsPerService       *float64 `json:"eventsPerService"`
+	// StatusWritesByManager is the PublicService status writes during convergence per
+	// service, by field manager (one per controller).
+	StatusWritesByManager map[string]float64 `json:"statusWritesPerServiceByManager"`
+	// Controllers has each controller's reconciles and reconcile p50/p99 (controller-runtime's
+	// histogram, by its controller label), until convergence.
+	Controllers map[string]ControllerFigures `json:"controllers"`
+	// CPUSeconds is the CPU time (user and system) spent during convergence by the operator,
+	// kube-apiserver and etcd (from /proc/<pid>/stat), by process.
+	CPUSeconds map[string]float64 `json:"cpuSecondsDuringConvergence"`
+	// CPUProfile is the file of the operator's CPU profile during convergence, next to the
+	// JSON (BENCH_PROFILE=1 only).
+	CPUProfile string `json:"cpuProfile,omitempty"`
 	// RSSMiB is the resident set at the end of the rest, PeakRSSMiB its peak (VmHWM).
 	RSSMiB     *float64 `json:"rssMiB"`
 	PeakRSSMiB *float64 `json:"peakRssMiB"`
@@ -128,6 +145,13 @@ type Operator struct {
 	ProofTrueSeconds  *float64 `json:"proofTrueSeconds"`
 	// ProofNote says which change the service did not report within the time allowed.
 	ProofNote string `json:"proofNote,omitempty"`
+}
+
+// ControllerFigures are one controller's reconciles until convergence.
+type ControllerFigures struct {
+	Reconciles          float64 `json:"reconciles"`
+	ReconcileP50Seconds float64 `json:"reconcileP50Seconds"`
+	ReconcileP99Seconds float64 `json:"reconcileP99Seconds"`
 }
 
 // Median returns the median run: each figure's median over the runs that have it (the mean of
@@ -184,6 +208,44 @@ func Median(runs []Run) Run {
 	o.ProofTrueSeconds = pick(func(r Run) *float64 { return r.Operator.ProofTrueSeconds })
 	o.RestRequests = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.RestRequests })
 	o.WritesPerServiceByKind = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.WritesPerServiceByKind })
+	o.ChildWritesPerService = pick(func(r Run) *float64 { return r.Operator.ChildWritesPerService })
+	o.StatusWritesPerService = pick(func(r Run) *float64 { return r.Operator.StatusWritesPerService })
+	o.EventsPerService = pick(func(r Run) *float64 { return r.Operator.EventsPerService })
+	o.StatusWritesByManager = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.StatusWritesByManager })
+	o.CPUSeconds = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.CPUSeconds })
+	for _, r := range runs {
+		if o.CPUProfile == "" {
+			o.CPUProfile = r.Operator.CPUProfile
+		}
+	}
+	o.Controllers = medianControllers(runs)
+	return out
+}
+
+// medianControllers takes each controller's figures' medians over the runs that have it.
+func medianControllers(runs []Run) map[string]ControllerFigures {
+	out := map[string]ControllerFigures{}
+	figure := func(name string, get func(ControllerFigures) float64) float64 {
+		var v []float64
+		for _, r := range runs {
+			if c, ok := r.Operator.Controllers[name]; ok {
+				v = append(v, get(c))
+			}
+		}
+		return *median(v)
+	}
+	for _, r := range runs {
+		for name := range r.Operator.Controllers {
+			out[name] = ControllerFigures{
+				Reconciles:          figure(name, func(c ControllerFigures) float64 { return c.Reconciles }),
+				ReconcileP50Seconds: figure(name, func(c ControllerFigures) float64 { return c.ReconcileP50Seconds }),
+				ReconcileP99Seconds: figure(name, func(c ControllerFigures) float64 { return c.ReconcileP99Seconds }),
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }
 
@@ -226,7 +288,8 @@ const Missing = "?"
 
 // Header is the table's header row.
 var Header = []string{"N", "floor", "operator", "ratio", "reconciles", "p50 / p99", "req/min at rest",
-	"writes/service", "RSS / peak", "audit -f", "proof → False / → True"}
+	"writes/service", "children / status / events", "p99 by controller", "RSS / peak", "CPU s: operator / apiserver / etcd",
+	"audit -f", "proof → False / → True"}
 
 // Rows returns the table's rows, one per N, from the median runs.
 func Rows(r *Report) [][]string {
@@ -237,7 +300,9 @@ func Rows(r *Report) [][]string {
 		row := []string{fmt.Sprint(res.N), secs(m.Floor.Seconds), secs(o.Seconds), ratio(o.Ratio),
 			num(o.Reconciles, "%.0f"), pair(o.ReconcileP50Seconds, o.ReconcileP99Seconds, "%.3f s"),
 			num(o.RestRequestsPerMinute, "%.0f"), num(o.WritesPerService, "%.1f"),
-			pair(o.RSSMiB, o.PeakRSSMiB, "%.0f MiB"), secs(o.AuditSeconds),
+			num(o.ChildWritesPerService, "%.2f") + " / " + num(o.StatusWritesPerService, "%.2f") + " / " + num(o.EventsPerService, "%.2f"),
+			controllersP99(o.Controllers),
+			pair(o.RSSMiB, o.PeakRSSMiB, "%.0f MiB"), cpu(o.CPUSeconds), secs(o.AuditSeconds),
 			pair(o.ProofFalseSeconds, o.ProofTrueSeconds, "%.1f s")}
 		if !m.Floor.Converged {
 			row[1] = "did not converge: " + m.Floor.Progress
@@ -251,6 +316,36 @@ func Rows(r *Report) [][]string {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// controllersP99 is "name p99" for each controller, by name.
+func controllersP99(c map[string]ControllerFigures) string {
+	if len(c) == 0 {
+		return Missing
+	}
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(c)) {
+		parts = append(parts, fmt.Sprintf("%s %.3f s", name, c[name].ReconcileP99Seconds))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Processes whose CPU seconds the benchmark reads.
+const (
+	ProcessOperator  = "operator"
+	ProcessAPIServer = "kube-apiserver"
+	ProcessEtcd      = "etcd"
+)
+
+func cpu(m map[string]float64) string {
+	cell := func(name string) string {
+		v, ok := m[name]
+		if !ok {
+			return Missing
+		}
+		return fmt.Sprintf("%.0f", v)
+	}
+	return cell(ProcessOperator) + " / " + cell(ProcessAPIServer) + " / " + cell(ProcessEtcd)
 }
 
 func secs(v *float64) string {
@@ -322,6 +417,9 @@ func Check(r *Report) error {
 		}
 		if len(o.WritesPerServiceByKind) == 0 {
 			errs = append(errs, fmt.Errorf("%d services: no writes counted during convergence", res.N))
+		}
+		if len(o.StatusWritesByManager) == 0 {
+			errs = append(errs, fmt.Errorf("%d services: status writes are not split by field manager", res.N))
 		}
 		if o.ProofService == "" {
 			errs = append(errs, fmt.Errorf("%d services: no proof service", res.N))
