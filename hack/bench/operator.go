@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -31,23 +32,33 @@ import (
 // proofTimeout bounds each half of the proof-latency measurement.
 const proofTimeout = 5 * time.Minute
 
+// profileChunk is the length of each CPU profile taken during convergence; they are merged.
+const profileChunk = 10 * time.Second
+
 // operatorProcess is the operator running as a local process.
 type operatorProcess struct {
 	cmd         *exec.Cmd
 	metricsAddr string
+	// pprofAddr serves /debug/pprof when the benchmark profiles, else "".
+	pprofAddr string
 	// exited is closed when the process has exited; waitErr is then Wait's result.
 	exited  chan struct{}
 	waitErr error
 }
 
 // operatorFlags are the flags the benchmark gives the operator: its defaults, plus metrics on
-// loopback without authentication (a scrape costs no API request) and local health probes.
-func operatorFlags(metrics, health string) []string {
-	return []string{
+// loopback without authentication (a scrape costs no API request), local health probes and,
+// when pprof is set, the profiling endpoints on loopback.
+func operatorFlags(metrics, health, pprof string) []string {
+	flags := []string{
 		"--metrics-bind-address=" + metrics,
 		"--metrics-secure=false",
 		"--health-probe-bind-address=" + health,
 	}
+	if pprof != "" {
+		flags = append(flags, "--pprof-bind-address="+pprof)
+	}
+	return flags
 }
 
 func freePort() (string, error) {
@@ -68,12 +79,18 @@ func (b *benchmark) startOperator(ctx context.Context, kubeconfig, logFile strin
 	if err != nil {
 		return nil, err
 	}
+	var pprof string
+	if b.profile {
+		if pprof, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
 	log, err := os.Create(logFile)
 	if err != nil {
 		return nil, err
 	}
 	// KUBECONFIG rather than --kubeconfig: it does not depend on how the operator parses flags.
-	cmd := exec.Command(b.manager, operatorFlags(metrics, health)...)
+	cmd := exec.Command(b.manager, operatorFlags(metrics, health, pprof)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches us, and we stop it
@@ -81,7 +98,7 @@ func (b *benchmark) startOperator(ctx context.Context, kubeconfig, logFile strin
 		_ = log.Close()
 		return nil, fmt.Errorf("failed to start the operator: %w", err)
 	}
-	p := &operatorProcess{cmd: cmd, metricsAddr: metrics, exited: make(chan struct{})}
+	p := &operatorProcess{cmd: cmd, metricsAddr: metrics, pprofAddr: pprof, exited: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		_ = log.Close()
@@ -158,17 +175,105 @@ func (p *operatorProcess) rss() (rss, peak float64, err error) {
 	return rss, peak, sc.Err()
 }
 
-func (p *operatorProcess) reconciles(ctx context.Context) (bench.Reconciles, error) {
+// reconciles scrapes controller-runtime's reconcile figures of every controller.
+func (p *operatorProcess) reconciles(ctx context.Context) (map[string]bench.Reconciles, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metricsAddr+"/metrics", nil)
 	if err != nil {
-		return bench.Reconciles{}, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return bench.Reconciles{}, fmt.Errorf("failed to scrape the operator's metrics: %w", err)
+		return nil, fmt.Errorf("failed to scrape the operator's metrics: %w", err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	return bench.ReadReconciles(resp.Body, "publicservice")
+	all, err := bench.ReadAllReconciles(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := all["publicservice"]; !ok {
+		return nil, errors.New("the operator's metrics have no reconcile histogram of the publicservice controller")
+	}
+	return all, nil
+}
+
+// profiler takes the operator's CPU profile in chunks of profileChunk until stopped: stop
+// returns once the chunk under way has ended, with the chunks merged.
+type profiler struct {
+	stopping chan struct{}
+	done     chan struct{}
+	parts    [][]byte
+	err      error
+}
+
+func (p *operatorProcess) startProfile(ctx context.Context) *profiler {
+	pr := &profiler{stopping: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(pr.done)
+		for {
+			select {
+			case <-pr.stopping:
+				return
+			default:
+			}
+			part, err := p.profile(ctx, profileChunk)
+			if err != nil {
+				pr.err = err
+				return
+			}
+			pr.parts = append(pr.parts, part)
+		}
+	}()
+	return pr
+}
+
+func (pr *profiler) stop() ([]byte, error) {
+	close(pr.stopping)
+	<-pr.done
+	if pr.err != nil {
+		return nil, pr.err
+	}
+	return bench.MergeProfiles(pr.parts)
+}
+
+func (p *operatorProcess) profile(ctx context.Context, d time.Duration) ([]byte, error) {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("failed to profile the operator: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("failed to profile the operator: %s", resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+// cpuSeconds reads the CPU seconds so far of the operator, kube-apiserver and etcd (kwokctl
+// runs them as local processes and writes their pid files).
+func cpuSeconds(cl *cluster, op *operatorProcess) (map[string]float64, error) {
+	pids := map[string]string{bench.ProcessOperator: strconv.Itoa(op.cmd.Process.Pid)}
+	for _, name := range []string{bench.ProcessAPIServer, bench.ProcessEtcd} {
+		pid, err := os.ReadFile(filepath.Join(cl.kwokDir(), "pids", name+".pid"))
+		if err != nil {
+			return nil, fmt.Errorf("failed to find the %s process: %w", name, err)
+		}
+		pids[name] = strings.TrimSpace(string(pid))
+	}
+	out := map[string]float64{}
+	for name, pid := range pids {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the CPU time of %s: %w", name, err)
+		}
+		if out[name], err = bench.ProcCPUSeconds(string(stat)); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return out, nil
 }
 
 // serviceState is how far one service is.
@@ -213,6 +318,14 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	defer c.cancel()
 	defer op.stop()
 
+	cpuBefore, err := cpuSeconds(cl, op)
+	if err != nil {
+		return out, err
+	}
+	var prof *profiler
+	if b.profile {
+		prof = op.startProfile(ctx)
+	}
 	info("applying %d PublicServices", len(n.city.Services))
 	start := time.Now()
 	services := make([]runtime.Object, len(n.city.Services))
@@ -230,11 +343,31 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	}
 	convergedAt := time.Now()
 	out.Converged = done
-	rec, err := op.reconciles(ctx)
+	cpuAfter, err := cpuSeconds(cl, op)
 	if err != nil {
 		return out, err
 	}
+	out.CPUSeconds = map[string]float64{}
+	for name, after := range cpuAfter {
+		out.CPUSeconds[name] = after - cpuBefore[name]
+	}
+	if prof != nil {
+		if out.CPUProfile, err = b.saveProfile(prof, n); err != nil {
+			return out, err
+		}
+	}
+	all, err := op.reconciles(ctx)
+	if err != nil {
+		return out, err
+	}
+	out.Controllers = map[string]bench.ControllerFigures{}
+	for name, r := range all {
+		out.Controllers[name] = bench.ControllerFigures{Reconciles: r.Count, ReconcileP50Seconds: r.P50, ReconcileP99Seconds: r.P99}
+	}
+	rec := all["publicservice"]
 	out.Reconciles, out.ReconcileP50Seconds, out.ReconcileP99Seconds = new(rec.Count), new(rec.P50), new(rec.P99)
+	info("CPU during convergence: operator %.0f s, kube-apiserver %.0f s, etcd %.0f s",
+		out.CPUSeconds[bench.ProcessOperator], out.CPUSeconds[bench.ProcessAPIServer], out.CPUSeconds[bench.ProcessEtcd])
 	if !done {
 		out.Progress = fmt.Sprintf("did not converge in %s: %s", fmtDur(b.cap), progress)
 	} else {
@@ -451,6 +584,24 @@ func (b *benchmark) proof(ctx context.Context, c *clients, city *citygen.City, o
 	return err
 }
 
+// saveProfile stops the profiler (after the chunk under way) and writes the merged profile
+// next to the JSON report; it returns the file's name.
+func (b *benchmark) saveProfile(prof *profiler, n *nRun) (string, error) {
+	data, err := prof.stop()
+	if err != nil {
+		return "", err
+	}
+	name := fmt.Sprintf("%s-cpu-n%d-run%d.pprof", strings.TrimSuffix(filepath.Base(b.out), ".json"), n.n, n.rep)
+	if err := os.MkdirAll(filepath.Dir(b.out), 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(b.out), name), data, 0o644); err != nil {
+		return "", err
+	}
+	info("CPU profile of the operator during convergence: %s (go tool pprof -top %s)", name, filepath.Join(filepath.Dir(b.out), name))
+	return name, nil
+}
+
 // countRequests reads the operator's requests from the audit log: writes during convergence
 // per service, and requests per minute at rest.
 func (b *benchmark) countRequests(cl *cluster, start, converged, restEnd time.Time, services int, out *bench.Operator) error {
@@ -466,8 +617,12 @@ func (b *benchmark) countRequests(cl *cluster, start, converged, restEnd time.Ti
 	if len(events) == 0 {
 		return fmt.Errorf("the audit log %s holds no request of user %s", cl.auditLog(), operatorUser)
 	}
-	out.WritesPerServiceByKind = bench.WritesPerService(bench.Between(events, start, converged), services)
+	convergence := bench.Between(events, start, converged)
+	out.WritesPerServiceByKind = bench.WritesPerService(convergence, services)
 	out.WritesPerService = new(bench.Sum(out.WritesPerServiceByKind))
+	children, status, evts := bench.Writes(out.WritesPerServiceByKind)
+	out.ChildWritesPerService, out.StatusWritesPerService, out.EventsPerService = new(children), new(status), new(evts)
+	out.StatusWritesByManager = bench.StatusWritesPerService(convergence, services)
 	if restEnd.After(converged) {
 		out.RestRequests = bench.PerMinute(bench.Between(events, converged, restEnd), restEnd.Sub(converged))
 		out.RestRequestsPerMinute = new(bench.Sum(out.RestRequests))

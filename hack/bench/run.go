@@ -19,6 +19,7 @@ import (
 
 	"github.com/smartcity-io/smartcity-operator/internal/bench"
 	"github.com/smartcity-io/smartcity-operator/internal/citygen"
+	"github.com/smartcity-io/smartcity-operator/internal/options"
 )
 
 // Node sizes of hack/cluster (CLUSTER_NODE_PODS, _CPU, _MEMORY defaults): the benchmark sizes
@@ -44,6 +45,8 @@ type benchmark struct {
 	manager         string
 	kubectlCity     string
 	auditPolicyFile string
+	// profile takes the operator's CPU profile during convergence (BENCH_PROFILE=1).
+	profile bool
 }
 
 // nRun is one N and one repeat.
@@ -68,6 +71,8 @@ func runCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&b.clusterName, "cluster", "smartcity-bench", "Name of the benchmark's local cluster (created and deleted per run).")
 	fs.StringVar(&b.workdir, "workdir", "bin/bench", "Folder for the cities, binaries and operator logs of the run.")
 	fs.StringVar(&b.out, "out", "", "JSON report to write (default <workdir>/bench-<time>.json).")
+	fs.BoolVar(&b.profile, "profile", os.Getenv("BENCH_PROFILE") == "1",
+		"Save the operator's CPU profile during convergence next to the JSON (default: BENCH_PROFILE=1).")
 	_ = fs.Parse(args)
 	var err error
 	if b.ns, err = parseNs(*nList); err != nil {
@@ -76,9 +81,8 @@ func runCommand(ctx context.Context, args []string) error {
 	if b.repeat < 1 {
 		return fmt.Errorf("-repeat must be at least 1, not %d", b.repeat)
 	}
-	// The operator's default: controller-runtime's MaxConcurrentReconciles is 1 and main.go
-	// does not change it.
-	b.workers = 1
+	// The floor applies services as many at a time as the operator reconciles by default.
+	b.workers = options.DefaultPublicServiceConcurrency
 	if b.root, err = os.Getwd(); err != nil {
 		return err
 	}
@@ -136,6 +140,10 @@ func (b *benchmark) prepare(ctx context.Context) (*bench.Report, error) {
 	if err := os.WriteFile(b.auditPolicyFile, []byte(auditPolicy), 0o644); err != nil {
 		return nil, err
 	}
+	pprof := "" // the operator's flags as the report shows them
+	if b.profile {
+		pprof = "127.0.0.1:<port>"
+	}
 	commit, _ := output(ctx, b.root, "git", "rev-parse", "HEAD")
 	status, _ := output(ctx, b.root, "git", "status", "--porcelain", "--untracked-files=no")
 	return &bench.Report{
@@ -155,9 +163,9 @@ func (b *benchmark) prepare(ctx context.Context) (*bench.Report, error) {
 				Method:          "kubectl city render -o json, owner references removed, Deployments at replicas.min, server-side apply service by service",
 			},
 			Operator: bench.OperatorSettings{
-				Flags:           operatorFlags("127.0.0.1:<port>", "127.0.0.1:<port>"),
-				Parallelism:     1,
-				ClientRateLimit: "none (controller-runtime's default, QPS -1)",
+				Flags:           operatorFlags("127.0.0.1:<port>", "127.0.0.1:<port>", pprof),
+				Parallelism:     options.DefaultPublicServiceConcurrency,
+				ClientRateLimit: "none (main.go: rest.Config QPS -1; the API server's Priority and Fairness)",
 			},
 			RequestCounting: "kube-apiserver audit log at Metadata level, filtered on the operator's user " + operatorUser +
 				" (a client certificate of its own, group system:masters); one count per request (auditID)",
@@ -243,6 +251,13 @@ func printReport(r *bench.Report) {
 		fmt.Printf("\nN=%d: writes per service during convergence:", res.N)
 		for _, k := range bench.SortedKeys(o.WritesPerServiceByKind) {
 			fmt.Printf(" %s %.2f;", k, o.WritesPerServiceByKind[k])
+		}
+		fmt.Printf("\nN=%d: status writes per service during convergence, by field manager:", res.N)
+		for _, k := range bench.SortedKeys(o.StatusWritesByManager) {
+			fmt.Printf(" %s %.2f;", k, o.StatusWritesByManager[k])
+		}
+		if o.CPUProfile != "" {
+			fmt.Printf("\nN=%d: the operator's CPU profile: %s", res.N, o.CPUProfile)
 		}
 		fmt.Println()
 	}
