@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -79,7 +80,7 @@ func (a applier) applyChild(ctx context.Context, owner metav1.Object, kind strin
 	if err != nil {
 		return unchanged, err
 	}
-	if found && a.memo.current(mk, hash, live.GetResourceVersion()) {
+	if found && a.memo.current(mk, hash, live) {
 		return unchanged, fillFromLive(ac, live)
 	}
 	err = a.client.Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership)
@@ -99,8 +100,7 @@ func (a applier) applyChild(ctx context.Context, owner metav1.Object, kind strin
 		a.memo.forget(mk)
 		return unchanged, fmt.Errorf("failed to apply %s %s: %w", kind, key, err)
 	}
-	rv := resourceVersionOf(ac)
-	a.memo.remember(mk, hash, rv)
+	rv := a.rememberApply(mk, hash, ac, live)
 	switch {
 	case !found:
 		return created, nil
@@ -111,24 +111,41 @@ func (a applier) applyChild(ctx context.Context, owner metav1.Object, kind strin
 	}
 }
 
-// applyAs applies ac to the object of kind at key under another field manager (the replicas
-// handoff), unless the memo shows that the same configuration produced liveRV, the object's
-// current resourceVersion.
-func (a applier) applyAs(ctx context.Context, manager, kind string, key client.ObjectKey, liveRV string, ac runtime.ApplyConfiguration) error {
+// applyAs applies ac to live, the object of kind at key, under another field manager (the
+// replicas handoff), unless the memo shows that the same configuration produced it.
+func (a applier) applyAs(ctx context.Context, manager, kind string, key client.ObjectKey, live client.Object, ac runtime.ApplyConfiguration) error {
 	mk := memoKey{kind: kind, key: key, manager: manager}
 	hash, err := hashApply(ac)
 	if err != nil {
 		return err
 	}
-	if a.memo.current(mk, hash, liveRV) {
+	if a.memo.current(mk, hash, live) {
 		return nil
 	}
 	if err := a.client.Apply(ctx, ac, client.FieldOwner(manager), client.ForceOwnership); err != nil {
 		a.memo.forget(mk)
 		return err
 	}
-	a.memo.remember(mk, hash, resourceVersionOf(ac))
+	a.rememberApply(mk, hash, ac, live)
 	return nil
+}
+
+// rememberApply records a successful apply in the memo: what it sent (hash) and the server's
+// answer, which the client wrote into ac; like is an object of the child's type. It returns
+// the answer's resourceVersion.
+func (a applier) rememberApply(mk memoKey, hash [sha256.Size]byte, ac runtime.ApplyConfiguration, like client.Object) string {
+	answer, ok := reflect.New(reflect.TypeOf(like).Elem()).Interface().(client.Object)
+	if !ok || fromApplied(ac, answer) != nil {
+		a.memo.forget(mk)
+		return resourceVersionOf(ac)
+	}
+	content, err := contentHash(answer)
+	if err != nil {
+		a.memo.forget(mk)
+		return answer.GetResourceVersion()
+	}
+	a.memo.remember(mk, memoEntry{hash: hash, resourceVersion: answer.GetResourceVersion(), content: content})
+	return answer.GetResourceVersion()
 }
 
 // fillFromLive replaces ac's content with the live object's, so that ac reads as the API

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -22,20 +23,23 @@ type memoKey struct {
 	manager string
 }
 
-// memoEntry is what an apply sent (a hash of its configuration) and the resourceVersion the
-// API server answered with.
+// memoEntry is what an apply sent (a hash of its configuration), the resourceVersion the API
+// server answered with, and a hash of the object it answered without its status (content).
 type memoEntry struct {
 	hash            [sha256.Size]byte
 	resourceVersion string
+	content         [sha256.Size]byte
 }
 
 // applyMemo remembers the last successful apply of each child, so that a reconcile whose
-// desired state is what was last applied, to an object nobody has written since, sends no
+// desired state is what was last applied, to an object nobody has changed since, sends no
 // request: server-side apply of the same configuration to the same object is a no-op, and
 // proving it costs a round trip. It follows cluster-api's SSA request cache (a hash of the
-// request and the object's resourceVersion). A miss costs one apply; the memo is bounded
-// and, when full, forgets an arbitrary entry. Its zero value is ready to use; it is safe
-// for concurrent reconciles.
+// request and the object's resourceVersion). An object whose resourceVersion moved only
+// because its status did (a Deployment's pods becoming ready) counts as unchanged: its
+// content, everything but status and bookkeeping, is compared with what the apply produced.
+// A miss costs one apply; the memo is bounded and, when full, forgets an arbitrary entry. Its
+// zero value is ready to use; it is safe for concurrent reconciles.
 type applyMemo struct {
 	mu      sync.Mutex
 	entries map[memoKey]memoEntry
@@ -53,21 +57,34 @@ func hashApply(ac runtime.ApplyConfiguration) ([sha256.Size]byte, error) {
 	return sha256.Sum256(raw), nil
 }
 
-// current reports whether the last apply under k sent hash and produced liveRV, the
-// resourceVersion the object has now: applying again would change nothing.
-func (m *applyMemo) current(k memoKey, hash [sha256.Size]byte, liveRV string) bool {
-	if liveRV == "" {
+// current reports whether the last apply under k sent hash and produced the live object, up
+// to its status: applying again would change nothing. A live object that differs from the
+// last answer only in status and resourceVersion is remembered at its new resourceVersion.
+func (m *applyMemo) current(k memoKey, hash [sha256.Size]byte, live client.Object) bool {
+	rv := live.GetResourceVersion()
+	if rv == "" {
 		return false
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	e, ok := m.entries[k]
-	return ok && e.hash == hash && e.resourceVersion == liveRV
+	m.mu.Unlock()
+	if !ok || e.hash != hash {
+		return false
+	}
+	if e.resourceVersion == rv {
+		return true
+	}
+	content, err := contentHash(live)
+	if err != nil || content != e.content {
+		return false
+	}
+	m.remember(k, memoEntry{hash: hash, resourceVersion: rv, content: content})
+	return true
 }
 
-// remember records that an apply under k sent hash and produced resourceVersion rv.
-func (m *applyMemo) remember(k memoKey, hash [sha256.Size]byte, rv string) {
-	if rv == "" {
+// remember records an apply under k: what it sent, and what the API server answered.
+func (m *applyMemo) remember(k memoKey, e memoEntry) {
+	if e.resourceVersion == "" {
 		m.forget(k)
 		return
 	}
@@ -82,7 +99,41 @@ func (m *applyMemo) remember(k memoKey, hash [sha256.Size]byte, rv string) {
 			break
 		}
 	}
-	m.entries[k] = memoEntry{hash: hash, resourceVersion: rv}
+	m.entries[k] = e
+}
+
+// contentHash hashes an object without what changes under the operator's feet without
+// changing what it applied: status, resourceVersion, generation, managedFields, kubectl's
+// last-applied annotation (which the cache drops), apiVersion and kind (which cached objects
+// lack).
+func contentHash(obj client.Object) ([sha256.Size]byte, error) {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	delete(m, "status")
+	delete(m, "apiVersion")
+	delete(m, "kind")
+	if meta, ok := m["metadata"].(map[string]any); ok {
+		delete(meta, "resourceVersion")
+		delete(meta, "generation")
+		delete(meta, "managedFields")
+		if a, ok := meta["annotations"].(map[string]any); ok {
+			delete(a, corev1.LastAppliedConfigAnnotation)
+			if len(a) == 0 {
+				delete(meta, "annotations")
+			}
+		}
+	}
+	raw, err = json.Marshal(m) // maps marshal with sorted keys
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	return sha256.Sum256(raw), nil
 }
 
 // forget drops what is known of the applies under k.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
@@ -29,45 +30,135 @@ func TestApplyMemoCurrent(t *testing.T) {
 	handoff := portal
 	handoff.manager = render.HandoffFieldManager
 	two, three := mustHash(t, 2), mustHash(t, 3)
+	// deployment is the API server's answer to the last apply, at resourceVersion 10.
+	deployment := func(edit func(*appsv1.Deployment)) *appsv1.Deployment {
+		d := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: "portal", Namespace: "hanoi", ResourceVersion: "10", Generation: 1,
+				Labels: map[string]string{"app.kubernetes.io/name": "portal"}},
+			Spec: appsv1.DeploymentSpec{Replicas: new(int32(2))},
+		}
+		if edit != nil {
+			edit(d)
+		}
+		return d
+	}
+	answer := memoEntry{hash: two, resourceVersion: "10", content: mustContent(t, deployment(nil))}
 
 	cases := []struct {
 		name     string
 		remember func(*applyMemo)
 		key      memoKey
 		hash     [32]byte
-		liveRV   string
+		live     *appsv1.Deployment
 		want     bool
 	}{
-		{name: "nothing remembered", remember: func(*applyMemo) {}, key: portal, hash: two, liveRV: "10", want: false},
-		{name: "same configuration, object untouched since", remember: func(m *applyMemo) { m.remember(portal, two, "10") },
-			key: portal, hash: two, liveRV: "10", want: true},
-		{name: "desired state changed", remember: func(m *applyMemo) { m.remember(portal, two, "10") },
-			key: portal, hash: three, liveRV: "10", want: false},
-		{name: "object written since (drift, a status update)", remember: func(m *applyMemo) { m.remember(portal, two, "10") },
-			key: portal, hash: two, liveRV: "11", want: false},
-		{name: "live object without resourceVersion", remember: func(m *applyMemo) { m.remember(portal, two, "10") },
-			key: portal, hash: two, liveRV: "", want: false},
-		{name: "an answer without resourceVersion is not remembered", remember: func(m *applyMemo) { m.remember(portal, two, "") },
-			key: portal, hash: two, liveRV: "", want: false},
-		{name: "another field manager's apply", remember: func(m *applyMemo) { m.remember(handoff, two, "10") },
-			key: portal, hash: two, liveRV: "10", want: false},
-		{name: "the latest apply counts", remember: func(m *applyMemo) { m.remember(portal, two, "10"); m.remember(portal, three, "12") },
-			key: portal, hash: three, liveRV: "12", want: true},
-		{name: "forgotten", remember: func(m *applyMemo) { m.remember(portal, two, "10"); m.forget(portal) },
-			key: portal, hash: two, liveRV: "10", want: false},
-		{name: "forgotten with its object", remember: func(m *applyMemo) { m.remember(handoff, two, "10"); m.forgetObject("Deployment", portal.key) },
-			key: handoff, hash: two, liveRV: "10", want: false},
-		{name: "another kind of the same name is not forgotten", remember: func(m *applyMemo) { m.remember(portal, two, "10"); m.forgetObject("Service", portal.key) },
-			key: portal, hash: two, liveRV: "10", want: true},
+		{name: "nothing remembered", remember: func(*applyMemo) {}, key: portal, hash: two, live: deployment(nil), want: false},
+		{name: "same configuration, object untouched since", remember: func(m *applyMemo) { m.remember(portal, answer) },
+			key: portal, hash: two, live: deployment(nil), want: true},
+		{name: "desired state changed", remember: func(m *applyMemo) { m.remember(portal, answer) },
+			key: portal, hash: three, live: deployment(nil), want: false},
+		{name: "only the status changed since (pods became ready)", remember: func(m *applyMemo) { m.remember(portal, answer) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) {
+				d.ResourceVersion, d.Status.ReadyReplicas = "11", 2
+				d.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kube-controller-manager", Subresource: "status"}}
+			}), want: true},
+		{name: "the spec was edited by hand (drift)", remember: func(m *applyMemo) { m.remember(portal, answer) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) {
+				d.ResourceVersion, d.Generation, d.Spec.Replicas = "11", 2, new(int32(5))
+			}), want: false},
+		{name: "a label was edited by hand (drift)", remember: func(m *applyMemo) { m.remember(portal, answer) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) {
+				d.ResourceVersion, d.Labels = "11", map[string]string{"app.kubernetes.io/name": "other"}
+			}), want: false},
+		{name: "live object without resourceVersion", remember: func(m *applyMemo) { m.remember(portal, answer) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) { d.ResourceVersion = "" }), want: false},
+		{name: "an answer without resourceVersion is not remembered", remember: func(m *applyMemo) {
+			m.remember(portal, memoEntry{hash: two, content: answer.content})
+		}, key: portal, hash: two, live: deployment(nil), want: false},
+		{name: "another field manager's apply", remember: func(m *applyMemo) { m.remember(handoff, answer) },
+			key: portal, hash: two, live: deployment(nil), want: false},
+		{name: "forgotten", remember: func(m *applyMemo) { m.remember(portal, answer); m.forget(portal) },
+			key: portal, hash: two, live: deployment(nil), want: false},
+		{name: "forgotten with its object", remember: func(m *applyMemo) { m.remember(handoff, answer); m.forgetObject("Deployment", portal.key) },
+			key: handoff, hash: two, live: deployment(nil), want: false},
+		{name: "another kind of the same name is not forgotten", remember: func(m *applyMemo) {
+			m.remember(portal, answer)
+			m.forgetObject("Service", portal.key)
+		}, key: portal, hash: two, live: deployment(nil), want: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &applyMemo{}
 			tc.remember(m)
-			if got := m.current(tc.key, tc.hash, tc.liveRV); got != tc.want {
+			if got := m.current(tc.key, tc.hash, tc.live); got != tc.want {
 				t.Errorf("current() = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// A status-only change is remembered at the new resourceVersion: the next check needs no
+// content hash.
+func TestApplyMemoFollowsStatusChanges(t *testing.T) {
+	k := memoKey{kind: "Deployment", key: client.ObjectKey{Namespace: "hanoi", Name: "portal"}, manager: render.FieldManager}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "portal", Namespace: "hanoi", ResourceVersion: "10"}}
+	m := &applyMemo{}
+	m.remember(k, memoEntry{hash: mustHash(t, 1), resourceVersion: "10", content: mustContent(t, d)})
+	d.ResourceVersion, d.Status.ReadyReplicas = "11", 1
+	if !m.current(k, mustHash(t, 1), d) {
+		t.Fatal("a status change counts as a change")
+	}
+	if got := m.entries[k].resourceVersion; got != "11" {
+		t.Errorf("remembered resourceVersion = %q, want 11", got)
+	}
+}
+
+func mustContent(t *testing.T, obj client.Object) [32]byte {
+	t.Helper()
+	h, err := contentHash(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestContentHash(t *testing.T) {
+	base := func() *corev1.Service {
+		return &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "portal", Namespace: "hanoi", ResourceVersion: "3", Generation: 1,
+				Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: "{}"}},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 8080}}},
+		}
+	}
+	same := []func(*corev1.Service){
+		func(s *corev1.Service) { s.ResourceVersion, s.Generation = "4", 2 },
+		func(s *corev1.Service) { s.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "x"}} },
+		func(s *corev1.Service) { s.Annotations = nil }, // the cache drops last-applied
+		func(s *corev1.Service) { s.Kind, s.APIVersion = "Service", "v1" },
+		func(s *corev1.Service) {
+			s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}
+		},
+	}
+	different := []func(*corev1.Service){
+		func(s *corev1.Service) { s.Spec.Ports[0].Port = 80 },
+		func(s *corev1.Service) { s.Labels = map[string]string{"a": "b"} },
+		func(s *corev1.Service) { s.Annotations["other"] = "x" },
+		func(s *corev1.Service) { s.OwnerReferences = []metav1.OwnerReference{{Name: "other"}} },
+	}
+	want := mustContent(t, base())
+	for i, edit := range same {
+		s := base()
+		edit(s)
+		if mustContent(t, s) != want {
+			t.Errorf("bookkeeping edit %d changes the content hash", i)
+		}
+	}
+	for i, edit := range different {
+		s := base()
+		edit(s)
+		if mustContent(t, s) == want {
+			t.Errorf("content edit %d leaves the content hash as it was", i)
+		}
 	}
 }
 
@@ -87,15 +178,15 @@ func TestApplyMemoBounded(t *testing.T) {
 		return memoKey{kind: "Service", key: client.ObjectKey{Namespace: "hanoi", Name: fmt.Sprint("svc-", i)}, manager: render.FieldManager}
 	}
 	for i := range 10 {
-		m.remember(key(i), h, fmt.Sprint(i))
-		if !m.current(key(i), h, fmt.Sprint(i)) {
+		m.remember(key(i), memoEntry{hash: h, resourceVersion: fmt.Sprint(i)})
+		if e, ok := m.entries[key(i)]; !ok || e.resourceVersion != fmt.Sprint(i) {
 			t.Fatalf("the entry just remembered (%d) is missing", i)
 		}
 	}
 	if got := m.len(); got != 3 {
 		t.Errorf("len() = %d, want the bound 3", got)
 	}
-	m.remember(key(9), h, "99") // replacing an entry evicts nothing
+	m.remember(key(9), memoEntry{hash: h, resourceVersion: "99"}) // replacing an entry evicts nothing
 	if got := m.len(); got != 3 {
 		t.Errorf("len() after a replacement = %d, want 3", got)
 	}
@@ -109,8 +200,8 @@ func TestApplyMemoConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 200 {
 				k := memoKey{kind: "Service", key: client.ObjectKey{Namespace: fmt.Sprint("ns-", w), Name: fmt.Sprint("svc-", i)}}
-				m.remember(k, h, "1")
-				m.current(k, h, "1")
+				m.remember(k, memoEntry{hash: h, resourceVersion: "1"})
+				m.current(k, h, &corev1.Service{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "1"}})
 				if i%3 == 0 {
 					m.forgetObject("Service", k.key)
 				}

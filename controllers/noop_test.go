@@ -93,6 +93,15 @@ var _ = Describe("Reconcile with nothing to do", func() {
 			Eventually(func() float64 { return reconciles("publicservice") }, timeout, interval).Should(BeNumerically(">=", ran+2))
 		}
 
+		By("changing the Deployment's status only, as kube-controller-manager does when pods come and go")
+		ran := reconciles("publicservice")
+		dep := &appsv1.Deployment{}
+		Expect(k8sClient.Get(ctx, key(ns, name), dep)).To(Succeed())
+		dep.Status.CollisionCount = new(int32(1))
+		Expect(k8sClient.Status().Update(ctx, dep)).To(Succeed())
+		Eventually(func() float64 { return reconciles("publicservice") }, timeout, interval).Should(BeNumerically(">", ran))
+		rvs[fmt.Sprintf("%T", dep)] = dep.ResourceVersion // the status write's
+
 		Consistently(func(g Gomega) {
 			g.Expect(inNamespace()).To(Equal(requests), "a request was sent")
 			g.Expect(resourceVersions()).To(Equal(rvs), "a child was written")

@@ -205,7 +205,7 @@ func (r *PublicServiceReconciler) reconcileDeployment(ctx context.Context, s *sc
 	if justCreated || ownsField(live, render.FieldManager, "spec", "replicas") {
 		// Keep the current count (at least replicas.min) while handing replicas to the HPA.
 		count := max(ptr.Deref(live.Spec.Replicas, 1), *s.spec.Replicas.Min)
-		if err := r.applier().applyAs(ctx, render.HandoffFieldManager, "Deployment", r.key(s), live.ResourceVersion,
+		if err := r.applier().applyAs(ctx, render.HandoffFieldManager, "Deployment", r.key(s), live,
 			render.ReplicasHandoff(in, count)); err != nil {
 			err = r.applyFailed(s, "Deployment", fmt.Errorf("failed to hand Deployment replicas over to the HPA: %w", err))
 			s.child = &childApply{kind: "Deployment", err: err}

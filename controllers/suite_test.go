@@ -30,6 +30,7 @@ import (
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/leancache"
+	"github.com/smartcity-io/smartcity-operator/internal/options"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
@@ -95,13 +96,16 @@ var _ = BeforeSuite(func() {
 		Recorder:  mgr.GetEventRecorder("smartcity-operator"),
 		Options:   render.Options{IngressClass: "city", ZoneServiceType: corev1.ServiceTypeNodePort},
 		APIReader: mgr.GetAPIReader(),
+		// main.go's default, so the specs run with concurrent reconciles.
+		MaxConcurrentReconciles: options.DefaultPublicServiceConcurrency,
 	}
 	Expect(services.SetupWithManager(mgr)).To(Succeed())
 	// The suite's own registry, as main.go registers the collector with controller-runtime's.
 	collector = services.Collector(mgr.GetClient())
 	metricsRegistry = prometheus.NewPedanticRegistry()
 	Expect(metricsRegistry.Register(collector)).To(Succeed())
-	Expect((&NetworkZoneReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)).To(Succeed())
+	Expect((&NetworkZoneReconciler{Client: mgr.GetClient(), MaxConcurrentReconciles: options.DefaultNetworkZoneConcurrency}).
+		SetupWithManager(mgr)).To(Succeed())
 
 	go func() {
 		defer GinkgoRecover()
