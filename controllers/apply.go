@@ -134,7 +134,7 @@ func (a applier) applyAs(ctx context.Context, manager, kind string, key client.O
 // answer, which the client wrote into ac; like is an object of the child's type. It returns
 // the answer's resourceVersion.
 func (a applier) rememberApply(mk memoKey, hash [sha256.Size]byte, ac runtime.ApplyConfiguration, like client.Object) string {
-	answer, ok := reflect.New(reflect.TypeOf(like).Elem()).Interface().(client.Object)
+	answer, ok := reflect.TypeAssert[client.Object](reflect.New(reflect.TypeOf(like).Elem()))
 	if !ok || fromApplied(ac, answer) != nil {
 		a.memo.forget(mk)
 		return resourceVersionOf(ac)

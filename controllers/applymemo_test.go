@@ -163,7 +163,7 @@ func TestContentHash(t *testing.T) {
 }
 
 func TestHashApply(t *testing.T) {
-	if mustHash(t, 2) != mustHash(t, 2) {
+	if first, again := mustHash(t, 2), mustHash(t, 2); first != again {
 		t.Error("the same configuration hashes differently")
 	}
 	if mustHash(t, 2) == mustHash(t, 3) {

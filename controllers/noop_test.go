@@ -24,9 +24,9 @@ func allChildren() []client.Object {
 		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}, &networkingv1.Ingress{}}
 }
 
-// reconciles returns controller-runtime's controller_runtime_reconcile_total of a
-// controller, summed over results.
-func reconciles(controller string) float64 {
+// reconciles returns controller-runtime's controller_runtime_reconcile_total of the
+// publicservice controller, summed over results.
+func reconciles() float64 {
 	GinkgoHelper()
 	families, err := ctrlmetrics.Registry.Gather()
 	Expect(err).NotTo(HaveOccurred())
@@ -37,7 +37,7 @@ func reconciles(controller string) float64 {
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "controller" && l.GetValue() == controller {
+				if l.GetName() == "controller" && l.GetValue() == "publicservice" {
 					total += m.GetCounter().GetValue()
 				}
 			}
@@ -84,22 +84,22 @@ var _ = Describe("Reconcile with nothing to do", func() {
 
 		for i := range 2 {
 			By(fmt.Sprintf("triggering reconcile %d of both services with a namespace label that no intent reads", i+1))
-			ran := reconciles("publicservice")
+			ran := reconciles()
 			namespace := &corev1.Namespace{}
 			Expect(k8sClient.Get(ctx, client.ObjectKey{Name: ns}, namespace)).To(Succeed())
 			namespace.Labels["test.smartcity.io/nudge"] = fmt.Sprint(i)
 			Expect(k8sClient.Update(ctx, namespace)).To(Succeed())
 			// No request tells that the reconciles ran: controller-runtime's count does.
-			Eventually(func() float64 { return reconciles("publicservice") }, timeout, interval).Should(BeNumerically(">=", ran+2))
+			Eventually(reconciles, timeout, interval).Should(BeNumerically(">=", ran+2))
 		}
 
 		By("changing the Deployment's status only, as kube-controller-manager does when pods come and go")
-		ran := reconciles("publicservice")
+		ran := reconciles()
 		dep := &appsv1.Deployment{}
 		Expect(k8sClient.Get(ctx, key(ns, name), dep)).To(Succeed())
 		dep.Status.CollisionCount = new(int32(1))
 		Expect(k8sClient.Status().Update(ctx, dep)).To(Succeed())
-		Eventually(func() float64 { return reconciles("publicservice") }, timeout, interval).Should(BeNumerically(">", ran))
+		Eventually(reconciles, timeout, interval).Should(BeNumerically(">", ran))
 		rvs[fmt.Sprintf("%T", dep)] = dep.ResourceVersion // the status write's
 
 		Consistently(func(g Gomega) {

@@ -126,7 +126,7 @@ func complete(seconds float64) Run {
 				"networkzone":   {Reconciles: seconds, ReconcileP50Seconds: 0.001, ReconcileP99Seconds: 0.002},
 			},
 			CPUSeconds: map[string]float64{ProcessOperator: seconds, ProcessAPIServer: 40, ProcessEtcd: 9},
-			RSSMiB: new(100.0), PeakRSSMiB: new(120.0), AuditSeconds: new(3.0),
+			RSSMiB:     new(100.0), PeakRSSMiB: new(120.0), AuditSeconds: new(3.0),
 			ProofService: "city-tax/svc-0001", ProofFalseSeconds: new(1.0), ProofTrueSeconds: new(1.0),
 		},
 	}

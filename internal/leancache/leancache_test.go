@@ -18,7 +18,7 @@ import (
 )
 
 var managedFields = []metav1.ManagedFieldsEntry{{Manager: "smartcity-operator", Operation: metav1.ManagedFieldsOperationApply,
-	FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}}}
+	FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:replicas":{}}}`)}}
 
 func meta(name string, owner *metav1.OwnerReference) metav1.ObjectMeta {
 	m := metav1.ObjectMeta{Name: name, Namespace: "hanoi", UID: types.UID("uid-" + name), ResourceVersion: "7",

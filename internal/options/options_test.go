@@ -47,14 +47,8 @@ func TestValidate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parse(t, tc.args...).Validate()
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("Validate() error = %v, want %q", err, tc.wantErr)
-				}
+			if !validated(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("Validate(): %v", err)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Validate() (-want +got):\n%s", diff)
@@ -101,14 +95,8 @@ func TestManagerValidate(t *testing.T) {
 				t.Fatalf("Parse(%v): %v", tc.args, err)
 			}
 			err := o.Validate()
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("Validate() error = %v, want %q", err, tc.wantErr)
-				}
+			if !validated(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("Validate(): %v", err)
 			}
 			got := options.Manager{PublicServiceConcurrency: o.PublicServiceConcurrency, NetworkZoneConcurrency: o.NetworkZoneConcurrency,
 				ConnectivityConcurrency: o.ConnectivityConcurrency, PprofAddr: o.PprofAddr}
@@ -117,4 +105,20 @@ func TestManagerValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// validated checks Validate's error against wantErr ("" for none) and reports whether the
+// test goes on to check the values.
+func validated(t *testing.T, err error, wantErr string) bool {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || err.Error() != wantErr {
+			t.Fatalf("Validate() error = %v, want %q", err, wantErr)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatalf("Validate(): %v", err)
+	}
+	return true
 }
