@@ -372,7 +372,7 @@ func gatherWorld(ctx context.Context, c client.Client, svc *platformv1alpha1.Pub
 	self := client.ObjectKeyFromObject(svc)
 	for _, k := range append(intent.ConsumedKeys(svc), intent.AdmittedKeys(svc)...) {
 		key := parseKey(k)
-		if _, seen := w.Services[key]; seen || key == self {
+		if _, seen := w.Services[key]; seen || key == self || intent.IsNamespaceKey(k) {
 			continue
 		}
 		other := &platformv1alpha1.PublicService{}
