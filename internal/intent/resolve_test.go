@@ -101,7 +101,7 @@ func TestResolveNamespaceEntry(t *testing.T) {
 		{
 			name:      "a namespace and a service of another namespace",
 			allowFrom: []platformv1alpha1.AllowSource{{Namespace: "portal"}, {Service: "checkin", Namespace: "health"}},
-			want: Resolved{IngressServices: []ServicePeer{{"health", "checkin", 8443}, {"portal", "a", 8443}, {"portal", "b", 8443}}},
+			want:      Resolved{IngressServices: []ServicePeer{{"health", "checkin", 8443}, {"portal", "a", 8443}, {"portal", "b", 8443}}},
 		},
 		{
 			name:      "a namespace and a service inside it admit the service once",
