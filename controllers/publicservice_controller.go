@@ -16,7 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
@@ -138,12 +137,9 @@ func (r *PublicServiceReconciler) resolveIntent(ctx context.Context, s *scope) e
 	}
 	s.flows, s.resolved = intent.Resolve(s.svc, w), true
 
-	before := sets.New(s.svc.Status.UnadmittedConsumers...)
-	for _, u := range s.flows.Unadmitted {
-		if !before.Has(u.String()) {
-			r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ConsumerNotAdmitted", "Admit",
-				"%s consumes this service but spec.allowFrom does not admit it; its calls are denied", u)
-		}
+	_, _, _, unadmitted := flowStatus(s.flows)
+	if msg, ok := unadmittedEvent(&s.svc.Status, unadmitted); ok {
+		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ConsumerNotAdmitted", "Admit", "%s", msg)
 	}
 	return nil
 }

@@ -348,12 +348,19 @@ type PublicServiceStatus struct {
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// admittedConsumers are the services ("namespace/name") whose calls the policy admits:
-	// they consume this service and allowFrom admits them.
+	// they consume this service and allowFrom admits them. Sorted; at most the first 64 (the
+	// count is in admittedConsumerCount).
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=127
 	AdmittedConsumers []string `json:"admittedConsumers,omitempty"`
+
+	// admittedConsumerCount is the number of admitted consumers; admittedConsumers lists the
+	// first 64 of them in order.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	AdmittedConsumerCount int32 `json:"admittedConsumerCount,omitempty"`
 
 	// admittedZones are the NetworkZones whose clients the policy admits.
 	// +optional
@@ -371,12 +378,19 @@ type PublicServiceStatus struct {
 	Destinations []string `json:"destinations,omitempty"`
 
 	// unadmittedConsumers are services ("namespace/name") that declare they consume this one
-	// but that allowFrom does not admit. Their calls are denied.
+	// but that allowFrom does not admit. Their calls are denied. Sorted; at most the first 64
+	// (the count is in unadmittedConsumerCount).
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=127
 	UnadmittedConsumers []string `json:"unadmittedConsumers,omitempty"`
+
+	// unadmittedConsumerCount is the number of unadmitted consumers; unadmittedConsumers lists
+	// the first 64 of them in order.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	UnadmittedConsumerCount int32 `json:"unadmittedConsumerCount,omitempty"`
 }
 
 // PublicService is one citizen-facing service with its security policy. The operator turns it
