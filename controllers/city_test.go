@@ -18,8 +18,9 @@ import (
 // A city's worth of references to one object: the status lists keep their caps, sorted, and
 // the counts beside them are exact.
 var _ = Describe("A city", func() {
-	// converge bounds how long 300 services take to settle on this suite's API server.
-	const converge = 3 * time.Minute
+	// converge bounds how long 300 services take to settle: the provider waits behind their
+	// reconciles (one worker, each verifying connectivity); 12 s to 100 s on 2 shared cores.
+	const converge = 4 * time.Minute
 
 	// createAll creates objects with a bounded number of concurrent requests.
 	createAll := func(objs []client.Object) {
@@ -69,7 +70,7 @@ var _ = Describe("A city", func() {
 		for _, ns := range admittedNS {
 			provider.AllowFromNamespace(ns)
 		}
-		var objs []client.Object
+		objs := make([]client.Object, 0, 302)
 		var admitted, unadmitted []string
 		for _, ns := range append(slices.Clone(admittedNS), refusedNS...) {
 			for i := range 50 {
@@ -96,8 +97,11 @@ var _ = Describe("A city", func() {
 			HaveField("UnadmittedConsumers", Equal(unadmitted[:maxServiceStatusList])),
 		))
 		Expect(networkPolicySpec(providerNS, "vneid")().Ingress).To(HaveLen(150), "one ingress rule per admitted consumer")
+		// ConnectivityVerified carries the audit's own summary (the connectivity controller's).
 		for _, c := range getService(providerNS, "vneid").Status.Conditions {
-			Expect(c.Message).NotTo(ContainSubstring("svc-"), "condition %s names consumers", c.Type)
+			if c.Type != platformv1alpha1.ConditionConnectivityVerified {
+				Expect(c.Message).NotTo(ContainSubstring("svc-"), "condition %s names consumers", c.Type)
+			}
 		}
 	})
 
@@ -107,7 +111,8 @@ var _ = Describe("A city", func() {
 		refusedNS := newNamespace(nil)
 		zone := "lan-" + refusedNS
 
-		objs := []client.Object{testutil.NetworkZone(zone).CIDRs("10.30.0.0/16").AllowNamespaces(hospital).Obj()}
+		objs := make([]client.Object, 0, 301)
+		objs = append(objs, testutil.NetworkZone(zone).CIDRs("10.30.0.0/16").AllowNamespaces(hospital).Obj())
 		var used, refused []string
 		for _, ns := range append(slices.Clone(usedNS), refusedNS) {
 			n := 70 // 280 used, more than the list holds
@@ -152,10 +157,13 @@ var _ = Describe("A city", func() {
 			HaveField("AdmittedConsumers", Equal([]string{consumerNS + "/forms", consumerNS + "/portal"})),
 			HaveField("AdmittedConsumerCount", BeEquivalentTo(2)),
 		))
-		Eventually(networkPolicySpec(providerNS, "vneid"), timeout, interval).Should(HaveField("Ingress", ConsistOf(
-			networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{servicePeer(consumerNS, "forms")}, Ports: []networkingv1.NetworkPolicyPort{tcpPort(8443)}},
-			networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{servicePeer(consumerNS, "portal")}, Ports: []networkingv1.NetworkPolicyPort{tcpPort(8443)}},
-		)), "one rule per consumer of the namespace, none for news, which does not consume vneid")
+		ingressFrom := func(name string) networkingv1.NetworkPolicyIngressRule {
+			return networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{servicePeer(consumerNS, name)},
+				Ports: []networkingv1.NetworkPolicyPort{tcpPort(8443)}}
+		}
+		Eventually(networkPolicySpec(providerNS, "vneid"), timeout, interval).Should(
+			HaveField("Ingress", ConsistOf(ingressFrom("forms"), ingressFrom("portal"))),
+			"one rule per consumer of the namespace, none for news, which does not consume vneid")
 		Eventually(serviceStatus(consumerNS, "forms"), timeout, interval).Should(
 			HaveField("Destinations", ConsistOf(providerNS+"/vneid:8443")), "a consumer admitted by its namespace gets its egress")
 		Eventually(networkPolicySpec(consumerNS, "news"), timeout, interval).Should(

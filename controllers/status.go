@@ -312,8 +312,8 @@ func unadmittedEvent(prev *platformv1alpha1.PublicServiceStatus, unadmitted []st
 		}
 		return fmt.Sprintf("%s %s (%d unadmitted consumer(s) in all)", someNames(fresh), verb, len(unadmitted)), true
 	case len(unadmitted) > prevCount:
-		return fmt.Sprintf("%d more service(s) consume this service but spec.allowFrom does not admit them; their calls are denied (%d unadmitted consumer(s) in all)",
-			len(unadmitted)-prevCount, len(unadmitted)), true
+		return fmt.Sprintf("%d more service(s) consume this service but spec.allowFrom does not admit them; "+
+			"their calls are denied (%d unadmitted consumer(s) in all)", len(unadmitted)-prevCount, len(unadmitted)), true
 	}
 	return "", false
 }

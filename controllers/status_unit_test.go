@@ -317,7 +317,7 @@ func TestComputeStatusOfACity(t *testing.T) {
 	svc := testutil.PublicService("vneid", "identity").Obj()
 	spec := svc.Effective()
 	var f intent.Resolved
-	var wantAdmitted, wantUnadmitted []string
+	wantAdmitted, wantUnadmitted := make([]string, 0, 300), make([]string, 0, 300)
 	for i := range 300 {
 		name := fmt.Sprintf("svc-%03d", i)
 		wantAdmitted = append(wantAdmitted, "portal/"+name)
