@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -88,14 +87,15 @@ func networkZoneStatus(zone *platformv1alpha1.NetworkZone, users []platformv1alp
 
 	st := *zone.Status.DeepCopy()
 	st.ObservedGeneration = zone.Generation
-	st.ReferencedBy, st.Refused = referenced, refused
+	st.ReferencedBy, st.ReferencedByCount = capped(referenced, maxZoneStatusList), int32(len(referenced))
+	st.Refused, st.RefusedCount = capped(refused, maxZoneStatusList), int32(len(refused))
 	cond := metav1.Condition{Type: platformv1alpha1.ConditionZoneAccepted, Status: metav1.ConditionTrue,
 		Reason: platformv1alpha1.ReasonZoneAccepted, ObservedGeneration: zone.Generation,
 		Message: fmt.Sprintf("used by %d service(s)", len(referenced))}
 	if len(refused) > 0 {
 		cond.Reason = platformv1alpha1.ReasonZoneRefusedReferences
-		cond.Message = fmt.Sprintf("used by %d service(s); refused %s: spec.allowedNamespaces does not select their namespaces",
-			len(referenced), strings.Join(refused, ", "))
+		cond.Message = fmt.Sprintf("used by %d service(s); refused %d: %s: spec.allowedNamespaces does not select their namespaces",
+			len(referenced), len(refused), someNames(refused))
 	}
 	meta.SetStatusCondition(&st.Conditions, cond)
 	return st

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -33,13 +34,14 @@ func TestNetworkZoneStatus(t *testing.T) {
 		{"unused", nil, nil, platformv1alpha1.NetworkZoneStatus{ObservedGeneration: 2,
 			Conditions: accepted(platformv1alpha1.ReasonZoneAccepted, "used by 0 service(s)")}},
 		{"used and refused, sorted", users, labels, platformv1alpha1.NetworkZoneStatus{ObservedGeneration: 2,
-			ReferencedBy: []string{"health/admission", "health/checkin"}, Refused: []string{"lobby/kiosk"},
+			ReferencedBy: []string{"health/admission", "health/checkin"}, ReferencedByCount: 2,
+			Refused: []string{"lobby/kiosk"}, RefusedCount: 1,
 			Conditions: accepted(platformv1alpha1.ReasonZoneRefusedReferences,
-				"used by 2 service(s); refused lobby/kiosk: spec.allowedNamespaces does not select their namespaces")}},
+				"used by 2 service(s); refused 1: lobby/kiosk: spec.allowedNamespaces does not select their namespaces")}},
 		{"a namespace without labels is refused", users[:1], nil, platformv1alpha1.NetworkZoneStatus{ObservedGeneration: 2,
-			Refused: []string{"health/checkin"},
+			Refused: []string{"health/checkin"}, RefusedCount: 1,
 			Conditions: accepted(platformv1alpha1.ReasonZoneRefusedReferences,
-				"used by 0 service(s); refused health/checkin: spec.allowedNamespaces does not select their namespaces")}},
+				"used by 0 service(s); refused 1: health/checkin: spec.allowedNamespaces does not select their namespaces")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,5 +57,36 @@ func TestNetworkZoneStatus(t *testing.T) {
 				t.Errorf("networkZoneStatus changed the zone (-before +after):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestNetworkZoneStatusOfACity: 300 services use the zone and 300 are refused; the lists keep
+// their cap (the first 256, sorted), the counts are exact and the message names three.
+func TestNetworkZoneStatusOfACity(t *testing.T) {
+	hospital := map[string]string{"platform.smartcity.io/network-access": "hospital"}
+	zone := testutil.NetworkZone("hospital-lan").CIDRs("10.20.0.0/16").AllowNamespaces(hospital).Obj()
+	var users []platformv1alpha1.PublicService
+	var wantUsed, wantRefused []string
+	for i := 299; i >= 0; i-- { // created in reverse: the status sorts
+		name := fmt.Sprintf("svc-%03d", i)
+		users = append(users, *testutil.PublicService(name, "health").Obj(), *testutil.PublicService(name, "lobby").Obj())
+		wantUsed = append([]string{"health/" + name}, wantUsed...)
+		wantRefused = append([]string{"lobby/" + name}, wantRefused...)
+	}
+	got := networkZoneStatus(zone, users, map[string]map[string]string{"health": hospital})
+
+	if got.ReferencedByCount != 300 || got.RefusedCount != 300 {
+		t.Errorf("counts %d used, %d refused; want 300 and 300", got.ReferencedByCount, got.RefusedCount)
+	}
+	if diff := cmp.Diff(wantUsed[:256], got.ReferencedBy); diff != "" {
+		t.Errorf("referencedBy (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantRefused[:256], got.Refused); diff != "" {
+		t.Errorf("refused (-want +got):\n%s", diff)
+	}
+	want := "used by 300 service(s); refused 300: lobby/svc-000, lobby/svc-001, lobby/svc-002 and 297 more: " +
+		"spec.allowedNamespaces does not select their namespaces"
+	if msg := got.Conditions[0].Message; msg != want {
+		t.Errorf("message %q, want %q", msg, want)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
@@ -145,12 +144,9 @@ func (r *PublicServiceReconciler) resolveIntent(ctx context.Context, s *scope) e
 	}
 	s.flows, s.resolved = intent.Resolve(s.svc, w), true
 
-	before := sets.New(s.svc.Status.UnadmittedConsumers...)
-	for _, u := range s.flows.Unadmitted {
-		if !before.Has(u.String()) {
-			r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ConsumerNotAdmitted", "Admit",
-				"%s consumes this service but spec.allowFrom does not admit it; its calls are denied", u)
-		}
+	_, _, _, unadmitted := flowStatus(s.flows)
+	if msg, ok := unadmittedEvent(&s.svc.Status, unadmitted); ok {
+		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "ConsumerNotAdmitted", "Admit", "%s", msg)
 	}
 	return nil
 }
@@ -379,7 +375,7 @@ func gatherWorld(ctx context.Context, c client.Client, svc *platformv1alpha1.Pub
 	self := client.ObjectKeyFromObject(svc)
 	for _, k := range append(intent.ConsumedKeys(svc), intent.AdmittedKeys(svc)...) {
 		key := parseKey(k)
-		if _, seen := w.Services[key]; seen || key == self {
+		if _, seen := w.Services[key]; seen || key == self || intent.IsNamespaceKey(k) {
 			continue
 		}
 		other := &platformv1alpha1.PublicService{}

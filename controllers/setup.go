@@ -31,7 +31,7 @@ import (
 // Field indexes on PublicService, each giving the keys a service refers to.
 const (
 	indexConsumes  = "spec.consumes"  // "namespace/name" of each consumed service
-	indexAllowFrom = "spec.allowFrom" // "namespace/name" of each admitted service
+	indexAllowFrom = "spec.allowFrom" // "namespace/name" of each admitted service, "namespace/*" of each admitted namespace
 	indexZones     = "spec.zones"     // name of each referenced NetworkZone
 )
 
@@ -82,18 +82,24 @@ func (r *PublicServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // relatedServices maps a changed service to the services whose flows depend on it: those it
-// consumes or admits, and those that consume or admit it.
+// consumes or admits, and those that consume or admit it (by name or through its namespace).
+// On an update both the old and the new object are mapped, so a consumer that stops consuming
+// still wakes its former provider.
 func (r *PublicServiceReconciler) relatedServices(ctx context.Context, o client.Object) []reconcile.Request {
 	svc, ok := o.(*platformv1alpha1.PublicService)
 	if !ok {
 		return nil
 	}
-	keys := append(intent.ConsumedKeys(svc), intent.AdmittedKeys(svc)...)
+	keys := slices.DeleteFunc(append(intent.ConsumedKeys(svc), intent.AdmittedKeys(svc)...), intent.IsNamespaceKey)
 	self := client.ObjectKeyFromObject(svc).String()
-	for _, index := range []string{indexConsumes, indexAllowFrom} {
+	for _, q := range []client.MatchingFields{
+		{indexConsumes: self},
+		{indexAllowFrom: self},
+		{indexAllowFrom: intent.NamespaceKey(svc.Namespace)},
+	} {
 		list := &platformv1alpha1.PublicServiceList{}
-		if err := r.List(ctx, list, client.MatchingFields{index: self}); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "Failed to list related services", "index", index)
+		if err := r.List(ctx, list, q); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Failed to list related services", "fields", q)
 			continue
 		}
 		for i := range list.Items {

@@ -79,6 +79,15 @@ var readyParts = []string{
 // maxMessage is the API's limit on a condition message.
 const maxMessage = 32768
 
+// Bounds of what a status says about a city, so that its size never depends on how many
+// services there are: the status lists' caps (their MaxItems in api/v1alpha1; the counts
+// beside the lists are exact), and how many names a condition message or an event names.
+const (
+	maxServiceStatusList = 64
+	maxZoneStatusList    = 256
+	namesInMessage       = 3
+)
+
 // computeStatus derives the status of a PublicService of generation gen and effective spec
 // from the previous status and this reconcile's observations. prev is not modified.
 func computeStatus(prev *platformv1alpha1.PublicServiceStatus, gen int64, spec *platformv1alpha1.PublicServiceSpec,
@@ -89,7 +98,10 @@ func computeStatus(prev *platformv1alpha1.PublicServiceStatus, gen int64, spec *
 		Exposure:           spec.Exposure.Mode,
 		Endpoint:           cmp.Or(o.endpoint, prev.Endpoint),
 	}
-	st.AdmittedConsumers, st.AdmittedZones, st.Destinations, st.UnadmittedConsumers = flowStatus(o.flows)
+	consumers, zones, destinations, unadmitted := flowStatus(o.flows)
+	st.AdmittedConsumers, st.AdmittedConsumerCount = capped(consumers, maxServiceStatusList), int32(len(consumers))
+	st.UnadmittedConsumers, st.UnadmittedConsumerCount = capped(unadmitted, maxServiceStatusList), int32(len(unadmitted))
+	st.AdmittedZones, st.Destinations = capped(zones, maxServiceStatusList), capped(destinations, maxServiceStatusList)
 	if o.availability {
 		st.Replicas, st.ReadyReplicas = o.deployment.Status.Replicas, o.deployment.Status.ReadyReplicas
 	}
@@ -247,11 +259,63 @@ func dependencies(flows intent.Resolved) (metav1.ConditionStatus, string, string
 			break
 		}
 	}
-	msgs := make([]string, 0, len(flows.Problems))
-	for _, p := range flows.Problems {
+	msgs := make([]string, 0, namesInMessage+1)
+	for _, p := range capped(flows.Problems, namesInMessage) {
 		msgs = append(msgs, p.Message)
 	}
+	if more := len(flows.Problems) - namesInMessage; more > 0 {
+		msgs = append(msgs, fmt.Sprintf("and %d more (%d problems)", more, len(flows.Problems)))
+	}
 	return metav1.ConditionFalse, reason, strings.Join(msgs, "; ") + "; the rules for these are left out of the NetworkPolicy"
+}
+
+// capped returns the first n elements of a list (all of it when shorter).
+func capped[T any](list []T, n int) []T {
+	if len(list) > n {
+		return list[:n:n]
+	}
+	return list
+}
+
+// someNames names at most namesInMessage of a sorted list: "a, b, c and 7 more".
+func someNames(names []string) string {
+	out := strings.Join(capped(names, namesInMessage), ", ")
+	if more := len(names) - namesInMessage; more > 0 {
+		out += fmt.Sprintf(" and %d more", more)
+	}
+	return out
+}
+
+// unadmittedEvent is the one Warning event a reconcile sends about consumers that
+// spec.allowFrom does not admit: it names at most a few of those that the previous status did
+// not list, and the count. unadmitted is sorted. When the previous list was truncated, a
+// consumer sorted after its last name may be an old one, so only a grown count tells of it.
+// ok is false when nothing is new.
+func unadmittedEvent(prev *platformv1alpha1.PublicServiceStatus, unadmitted []string) (message string, ok bool) {
+	shown := prev.UnadmittedConsumers
+	prevCount := max(int(prev.UnadmittedConsumerCount), len(shown))
+	// hidden: the previous status may have counted u without listing it.
+	hidden := func(u string) bool {
+		return prevCount > len(shown) && (len(shown) == 0 || u > shown[len(shown)-1])
+	}
+	var fresh []string
+	for _, u := range unadmitted {
+		if !slices.Contains(shown, u) && !hidden(u) {
+			fresh = append(fresh, u)
+		}
+	}
+	switch {
+	case len(fresh) > 0:
+		verb := "consumes this service but spec.allowFrom does not admit it; its calls are denied"
+		if len(fresh) > 1 {
+			verb = "consume this service but spec.allowFrom does not admit them; their calls are denied"
+		}
+		return fmt.Sprintf("%s %s (%d unadmitted consumer(s) in all)", someNames(fresh), verb, len(unadmitted)), true
+	case len(unadmitted) > prevCount:
+		return fmt.Sprintf("%d more service(s) consume this service but spec.allowFrom does not admit them; "+
+			"their calls are denied (%d unadmitted consumer(s) in all)", len(unadmitted)-prevCount, len(unadmitted)), true
+	}
+	return "", false
 }
 
 // reasonPriority orders problem reasons when several apply: the first present names the condition.

@@ -2,7 +2,9 @@ package controllers
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -41,6 +43,13 @@ func TestDependencies(t *testing.T) {
 			{Reason: platformv1alpha1.ReasonDependencyNotFound, Message: "b"},
 			{Reason: platformv1alpha1.ReasonZoneNotAllowed, Message: "c"},
 		}, metav1.ConditionFalse, platformv1alpha1.ReasonDependencyNotFound, "a; b; c; the rules for these are left out of the NetworkPolicy"},
+		{"at most three problems named, and the count", []intent.Problem{
+			{Reason: platformv1alpha1.ReasonConsentMissing, Message: "a"},
+			{Reason: platformv1alpha1.ReasonConsentMissing, Message: "b"},
+			{Reason: platformv1alpha1.ReasonConsentMissing, Message: "c"},
+			{Reason: platformv1alpha1.ReasonConsentMissing, Message: "d"},
+			{Reason: platformv1alpha1.ReasonConsentMissing, Message: "e"},
+		}, metav1.ConditionFalse, platformv1alpha1.ReasonConsentMissing, "a; b; c; and 2 more (5 problems); the rules for these are left out of the NetworkPolicy"},
 		{"zone not found before zone not allowed", []intent.Problem{
 			{Reason: platformv1alpha1.ReasonZoneNotAllowed, Message: "c"},
 			{Reason: platformv1alpha1.ReasonZoneNotFound, Message: "d"},
@@ -299,5 +308,99 @@ func TestFlowStatus(t *testing.T) {
 	want := [][]string{{"a/x", "b/y"}, {"lan"}, {"id/vneid:8080", "zone/db:443,5432"}, {"k/kiosk"}}
 	if diff := cmp.Diff(want, [][]string{consumers, zones, destinations, unadmitted}); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestComputeStatusOfACity: 300 admitted and 300 unadmitted consumers; the lists keep their cap
+// (the first 64, sorted), the counts are exact, and no condition message names them all.
+func TestComputeStatusOfACity(t *testing.T) {
+	svc := testutil.PublicService("vneid", "identity").Obj()
+	spec := svc.Effective()
+	var f intent.Resolved
+	wantAdmitted, wantUnadmitted := make([]string, 0, 300), make([]string, 0, 300)
+	for i := range 300 {
+		name := fmt.Sprintf("svc-%03d", i)
+		wantAdmitted = append(wantAdmitted, "portal/"+name)
+		wantUnadmitted = append(wantUnadmitted, "tax/"+name)
+		// Resolved is sorted; the status must not depend on it.
+		f.IngressServices = append([]intent.ServicePeer{{Namespace: "portal", Name: name, Port: 8080}}, f.IngressServices...)
+		f.Unadmitted = append([]types.NamespacedName{{Namespace: "tax", Name: name}}, f.Unadmitted...)
+	}
+	got := computeStatus(&platformv1alpha1.PublicServiceStatus{}, 1, &spec, &observations{resolved: true, flows: f,
+		policy: &childApply{kind: "NetworkPolicy"}})
+	if got.AdmittedConsumerCount != 300 || got.UnadmittedConsumerCount != 300 {
+		t.Errorf("counts %d admitted, %d unadmitted; want 300 and 300", got.AdmittedConsumerCount, got.UnadmittedConsumerCount)
+	}
+	if diff := cmp.Diff(wantAdmitted[:maxServiceStatusList], got.AdmittedConsumers); diff != "" {
+		t.Errorf("admittedConsumers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantUnadmitted[:maxServiceStatusList], got.UnadmittedConsumers); diff != "" {
+		t.Errorf("unadmittedConsumers (-want +got):\n%s", diff)
+	}
+	for _, c := range got.Conditions {
+		if strings.Contains(c.Message, "svc-") {
+			t.Errorf("%s names consumers: %q", c.Type, c.Message)
+		}
+	}
+}
+
+func TestSomeNames(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"a"}, "a"},
+		{[]string{"a", "b", "c"}, "a, b, c"},
+		{[]string{"a", "b", "c", "d", "e"}, "a, b, c and 2 more"},
+	} {
+		if got := someNames(tc.names); got != tc.want {
+			t.Errorf("someNames(%v) = %q, want %q", tc.names, got, tc.want)
+		}
+	}
+}
+
+// TestUnadmittedEvent: one event per reconcile, naming at most three new consumers and the
+// count; none when nothing is new, even when the previous list was truncated.
+func TestUnadmittedEvent(t *testing.T) {
+	names := func(from, to int) []string {
+		var out []string
+		for i := from; i < to; i++ {
+			out = append(out, fmt.Sprintf("ns/svc-%03d", i))
+		}
+		return out
+	}
+	cases := []struct {
+		name       string
+		prev       platformv1alpha1.PublicServiceStatus
+		unadmitted []string
+		want       string // "" means no event
+	}{
+		{"nothing unadmitted", platformv1alpha1.PublicServiceStatus{}, nil, ""},
+		{"one new", platformv1alpha1.PublicServiceStatus{}, []string{"ns/a"},
+			"ns/a consumes this service but spec.allowFrom does not admit it; its calls are denied (1 unadmitted consumer(s) in all)"},
+		{"already listed", platformv1alpha1.PublicServiceStatus{UnadmittedConsumers: []string{"ns/a"}, UnadmittedConsumerCount: 1},
+			[]string{"ns/a"}, ""},
+		{"listed before the count field existed", platformv1alpha1.PublicServiceStatus{UnadmittedConsumers: []string{"ns/a"}},
+			[]string{"ns/a"}, ""},
+		{"300 new at once", platformv1alpha1.PublicServiceStatus{}, names(0, 300),
+			"ns/svc-000, ns/svc-001, ns/svc-002 and 297 more consume this service but spec.allowFrom does not admit them; " +
+				"their calls are denied (300 unadmitted consumer(s) in all)"},
+		{"the same 300, the previous list truncated", platformv1alpha1.PublicServiceStatus{
+			UnadmittedConsumers: names(0, 64), UnadmittedConsumerCount: 300}, names(0, 300), ""},
+		{"one more beyond the truncated list", platformv1alpha1.PublicServiceStatus{
+			UnadmittedConsumers: names(0, 64), UnadmittedConsumerCount: 300}, names(0, 301),
+			"1 more service(s) consume this service but spec.allowFrom does not admit them; their calls are denied (301 unadmitted consumer(s) in all)"},
+		{"a new one inside the truncated list", platformv1alpha1.PublicServiceStatus{
+			UnadmittedConsumers: names(1, 65), UnadmittedConsumerCount: 299}, names(0, 300),
+			"ns/svc-000 consumes this service but spec.allowFrom does not admit it; its calls are denied (300 unadmitted consumer(s) in all)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := unadmittedEvent(&tc.prev, tc.unadmitted)
+			if ok != (tc.want != "") || got != tc.want {
+				t.Errorf("unadmittedEvent = %q, %t; want %q", got, ok, tc.want)
+			}
+		})
 	}
 }

@@ -55,19 +55,31 @@ type NetworkZoneStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// referencedBy are the PublicServices ("namespace/name") whose policies use this zone.
+	// Sorted; at most the first 256 (the count is in referencedByCount).
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=256
 	// +kubebuilder:validation:items:MaxLength=127
 	ReferencedBy []string `json:"referencedBy,omitempty"`
 
+	// referencedByCount is the number of PublicServices whose policies use this zone.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	ReferencedByCount int32 `json:"referencedByCount,omitempty"`
+
 	// refused are the PublicServices ("namespace/name") that reference this zone from a
 	// namespace that allowedNamespaces does not admit; their rules for the zone are dropped.
+	// Sorted; at most the first 256 (the count is in refusedCount).
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=256
 	// +kubebuilder:validation:items:MaxLength=127
 	Refused []string `json:"refused,omitempty"`
+
+	// refusedCount is the number of PublicServices the zone refuses.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	RefusedCount int32 `json:"refusedCount,omitempty"`
 }
 
 // NetworkZone is a named set of CIDRs outside the cluster (a hospital LAN, a kiosk network,

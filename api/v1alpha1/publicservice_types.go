@@ -118,11 +118,12 @@ type PublicServiceSpec struct {
 	Consumes []ServiceReference `json:"consumes,omitempty"`
 
 	// allowFrom lists who may call this service: other PublicServices (by service and
-	// namespace) or, with exposure CityNetwork, NetworkZones.
+	// namespace), every consumer in a namespace (by namespace alone) or, with exposure
+	// CityNetwork, NetworkZones. A service is admitted only if it also consumes this one.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=32
-	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, has(b.zone) == has(a.zone) && (!has(a.zone) || b.zone == a.zone) && has(b.service) == has(a.service) && (!has(a.service) || b.service == a.service) && has(b.__namespace__) == has(a.__namespace__) && (!has(a.__namespace__) || b.__namespace__ == a.__namespace__)))",message="allowFrom must not list the same service or zone twice"
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(b, has(b.zone) == has(a.zone) && (!has(a.zone) || b.zone == a.zone) && has(b.service) == has(a.service) && (!has(a.service) || b.service == a.service) && has(b.__namespace__) == has(a.__namespace__) && (!has(a.__namespace__) || b.__namespace__ == a.__namespace__)))",message="allowFrom must not list the same service, namespace or zone twice"
 	AllowFrom []AllowSource `json:"allowFrom,omitempty"`
 
 	// egressTo lists destinations outside the cluster, by NetworkZone and ports.
@@ -265,18 +266,23 @@ type ServiceReference struct {
 	Port *int32 `json:"port,omitempty"`
 }
 
-// AllowSource admits callers: one PublicService, or one NetworkZone.
-// +kubebuilder:validation:XValidation:rule="has(self.service) != has(self.zone)",message="each allowFrom entry names exactly one of service or zone"
-// +kubebuilder:validation:XValidation:rule="!has(self.__namespace__) || has(self.service)",message="allowFrom.namespace is only valid with allowFrom.service"
+// AllowSource admits callers. Each entry is exactly one of: a PublicService (service, with an
+// optional namespace); a namespace alone, which admits every PublicService of that namespace
+// that consumes this one (consent stays bilateral: nothing flows to a service that does not
+// declare it consumes this one); or a NetworkZone (zone).
+// +kubebuilder:validation:XValidation:rule="has(self.service) || has(self.__namespace__) || has(self.zone)",message="each allowFrom entry names a service (with an optional namespace), a namespace alone (its services that consume this one) or a zone"
+// +kubebuilder:validation:XValidation:rule="!has(self.zone) || !(has(self.service) || has(self.__namespace__))",message="an allowFrom entry with a zone names no service and no namespace: list the zone in an entry of its own"
 type AllowSource struct {
-	// service is the name of a PublicService allowed to call this one.
+	// service is the name of a PublicService allowed to call this one. Without service, an
+	// entry with a namespace admits every service of that namespace that consumes this one.
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
 	Service string `json:"service,omitempty"`
 
-	// namespace of that PublicService. Defaults to this service's namespace.
+	// namespace of that PublicService; defaults to this service's namespace. Alone (without
+	// service), it admits every PublicService of the namespace that consumes this one.
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
@@ -342,12 +348,19 @@ type PublicServiceStatus struct {
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// admittedConsumers are the services ("namespace/name") whose calls the policy admits:
-	// they consume this service and allowFrom admits them.
+	// they consume this service and allowFrom admits them. Sorted; at most the first 64 (the
+	// count is in admittedConsumerCount).
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=127
 	AdmittedConsumers []string `json:"admittedConsumers,omitempty"`
+
+	// admittedConsumerCount is the number of admitted consumers; admittedConsumers lists the
+	// first 64 of them in order.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	AdmittedConsumerCount int32 `json:"admittedConsumerCount,omitempty"`
 
 	// admittedZones are the NetworkZones whose clients the policy admits.
 	// +optional
@@ -365,12 +378,19 @@ type PublicServiceStatus struct {
 	Destinations []string `json:"destinations,omitempty"`
 
 	// unadmittedConsumers are services ("namespace/name") that declare they consume this one
-	// but that allowFrom does not admit. Their calls are denied.
+	// but that allowFrom does not admit. Their calls are denied. Sorted; at most the first 64
+	// (the count is in unadmittedConsumerCount).
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=127
 	UnadmittedConsumers []string `json:"unadmittedConsumers,omitempty"`
+
+	// unadmittedConsumerCount is the number of unadmitted consumers; unadmittedConsumers lists
+	// the first 64 of them in order.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	UnadmittedConsumerCount int32 `json:"unadmittedConsumerCount,omitempty"`
 }
 
 // PublicService is one citizen-facing service with its security policy. The operator turns it

@@ -34,6 +34,7 @@ var topologies = []topology{
 	{name: "consumer-without-consent", want: map[ViolationKind]int{OneSided: 1}},
 	{name: "name-conflict", want: map[ViolationKind]int{TooClosed: 3}},
 	{name: "unisolated-workload", want: map[ViolationKind]int{Unisolated: 1}},
+	{name: "namespace-consent", want: map[ViolationKind]int{}},
 }
 
 func (tp topology) files() []string {

@@ -29,7 +29,7 @@ func explainIn(t *testing.T, tp topology, from, to string, port int32) *Explanat
 }
 
 func TestExplain(t *testing.T) {
-	city, allowAll, denyAll, conflict := topologies[0], topologies[2], topologies[1], topologies[4]
+	city, allowAll, denyAll, conflict, byNamespace := topologies[0], topologies[2], topologies[1], topologies[4], topologies[6]
 	cases := []struct {
 		name          string
 		tp            topology
@@ -57,6 +57,11 @@ func TestExplain(t *testing.T) {
 		{name: "deny-all adds nothing and removes nothing", tp: denyAll, from: "city-portal/portal", to: "city-identity/vneid",
 			allowed: true, egress: []string{"city-portal/portal"}, ingress: []string{"city-identity/vneid"},
 			ingressSelect: []string{"city-identity/default-deny", "city-identity/vneid"}, checks: 1},
+		{name: "consumer admitted through its namespace", tp: byNamespace, from: "city-portal/forms", to: "city-identity/vneid",
+			allowed: true, egress: []string{"city-portal/forms"}, ingress: []string{"city-identity/vneid"},
+			ingressSelect: []string{"city-identity/vneid"}, checks: 1},
+		{name: "service of an admitted namespace that does not consume", tp: byNamespace, from: "city-portal/news", to: "city-identity/vneid",
+			allowed: false, egress: []string{}, ingress: []string{}, ingressSelect: []string{"city-identity/vneid"}, checks: 1},
 		{name: "foreign policy of the same name blocks DNS", tp: conflict, from: "city-identity/vneid", to: "dns",
 			allowed: false, egress: []string{}, ingress: []string{}, ingressSelect: []string{}, checks: 1, violations: 1},
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,12 +99,57 @@ func TestRefusedOptions(t *testing.T) {
 	}
 }
 
-func TestRefusesBeyondTheAPILimits(t *testing.T) {
-	_, err := Generate(Options{Services: 5000})
-	if err == nil {
-		t.Fatal("a city of 5000 services was generated; its hospital zone cannot list them all")
+// TestBeyondTheOldLimits: cities whose status lists exceed the caps (64 in a PublicService,
+// 256 in a NetworkZone) are generated; the statuses hold them truncated, with counts.
+func TestBeyondTheOldLimits(t *testing.T) {
+	for _, o := range []Options{{Services: 440, Seed: 1}, {Services: 1700, Seed: 3}, {Services: 440, Shape: ShapeCrowded, Seed: 2}} {
+		t.Run(fmt.Sprintf("%d-%s", o.Services, o.Shape), func(t *testing.T) {
+			c := mustGenerate(t, o)
+			if c.Stats.HubConsumers <= 64 {
+				t.Errorf("the hub has %d consumers; want more than a PublicService status list holds (64)", c.Stats.HubConsumers)
+			}
+			hub := c.Services[slices.IndexFunc(c.Services, func(s platformv1alpha1.PublicService) bool {
+				return slices.ContainsFunc(s.Spec.AllowFrom, func(a platformv1alpha1.AllowSource) bool { return a.Service == "" && a.Namespace != "" })
+			})]
+			var admitted int
+			for i := range c.Services {
+				if consumes(&c.Services[i], hub.Namespace, hub.Name) && admits(&hub, c.Services[i].Namespace, c.Services[i].Name) {
+					admitted++
+				}
+			}
+			if admitted <= 64 || len(hub.Spec.AllowFrom) > MaxAllowFrom {
+				t.Errorf("hub %s/%s admits %d consumers with %d allowFrom entries; want more than 64 with at most %d",
+					hub.Namespace, hub.Name, admitted, len(hub.Spec.AllowFrom), MaxAllowFrom)
+			}
+		})
 	}
-	for _, want := range []string{"exceeds the API's current limits", "NetworkZone hospital-lan would list", "(at most 256)", "fewer services"} {
+	c := mustGenerate(t, Options{Services: 5000, Seed: 1})
+	lan := 0
+	for _, s := range c.Services {
+		if slices.ContainsFunc(s.Spec.AllowFrom, func(a platformv1alpha1.AllowSource) bool { return a.Zone == ZoneHospitalLAN }) {
+			lan++
+		}
+	}
+	if lan <= 256 {
+		t.Errorf("%d services use %s in a city of 5000; want more than a NetworkZone status list holds (256)", lan, ZoneHospitalLAN)
+	}
+}
+
+// TestRefusesBeyondTheSpecLimits: allowFrom and consumes keep their limits; a city beyond them
+// is refused with a message naming the service and the limit.
+func TestRefusesBeyondTheSpecLimits(t *testing.T) {
+	g := &gen{o: Options{Services: 2, Shape: ShapeSpread, Namespaces: 1}, nsNames: []string{"city-portal"}}
+	wide := &svc{name: "eid-0000"}
+	for i := range MaxAllowFrom + 1 {
+		wide.admits = append(wide.admits, i)
+	}
+	g.svcs = []*svc{wide, {name: "svc-0001", consumes: make([]int, MaxConsumes+1)}}
+	err := g.checkLimits()
+	if err == nil {
+		t.Fatal("a service with 33 allowFrom entries was not refused")
+	}
+	for _, want := range []string{"exceeds the API's limits", "PublicService city-portal/eid-0000 would have 33 entries in spec.allowFrom (at most 32)",
+		"PublicService city-portal/svc-0001 would have 33 entries in spec.consumes (at most 32)"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not say %q:\n%v", want, err)
 		}
@@ -182,6 +228,10 @@ func checkCity(t *testing.T, c *City) {
 				if !zones[a.Zone] {
 					t.Errorf("%s: allowFrom zone %q does not exist", id, a.Zone)
 				}
+			case a.Service == "":
+				if !namespaces[a.Namespace] {
+					t.Errorf("%s: allowFrom namespace %q does not exist", id, a.Namespace)
+				}
 			case services[a.Namespace+"/"+a.Service] == nil:
 				t.Errorf("%s: allowFrom service %s/%s does not exist", id, a.Namespace, a.Service)
 			default:
@@ -252,7 +302,7 @@ func consumes(s *platformv1alpha1.PublicService, ns, name string) bool {
 
 func admits(s *platformv1alpha1.PublicService, ns, name string) bool {
 	for _, a := range s.Effective().AllowFrom {
-		if a.Service == name && a.Namespace == ns {
+		if (a.Service == name || (a.Service == "" && a.Zone == "")) && a.Namespace == ns {
 			return true
 		}
 	}

@@ -140,6 +140,9 @@ func (g *gen) service(i int) platformv1alpha1.PublicService {
 	for _, z := range s.zonesIn {
 		out.Spec.AllowFrom = append(out.Spec.AllowFrom, platformv1alpha1.AllowSource{Zone: z})
 	}
+	for _, j := range s.admitsNS {
+		out.Spec.AllowFrom = append(out.Spec.AllowFrom, platformv1alpha1.AllowSource{Namespace: g.nsNames[j]})
+	}
 	for _, c := range s.admits {
 		out.Spec.AllowFrom = append(out.Spec.AllowFrom, platformv1alpha1.AllowSource{Service: g.svcs[c].name, Namespace: otherNS(c)})
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -42,7 +43,7 @@ func Resolve(svc *platformv1alpha1.PublicService, w World) Resolved {
 				fmt.Sprintf("consumed service %s does not exist", key)})
 		case !Admits(provider, self):
 			r.Problems = append(r.Problems, Problem{platformv1alpha1.ReasonConsentMissing,
-				fmt.Sprintf("%s does not admit %s: its spec.allowFrom needs {service: %s, namespace: %s}", key, self, self.Name, self.Namespace)})
+				fmt.Sprintf("%s does not admit %s: its spec.allowFrom needs {service: %s, namespace: %s} or {namespace: %s}", key, self, self.Name, self.Namespace, self.Namespace)})
 		default:
 			port := *provider.Effective().Port
 			if c.Port != nil {
@@ -53,18 +54,27 @@ func Resolve(svc *platformv1alpha1.PublicService, w World) Resolved {
 	}
 
 	for _, a := range spec.AllowFrom {
-		if a.Zone != "" {
-			if spec.Exposure.Mode != platformv1alpha1.ExposureCityNetwork {
-				continue // CEL forbids it; never open a zone to a non-CityNetwork service
-			}
-			if z, ok := r.zone(w, a.Zone, referenced); ok {
-				r.IngressZones = append(r.IngressZones, ZonePeer{Name: z.Name, CIDRs: z.Spec.CIDRs, Except: z.Spec.Except, Ports: []int32{*spec.Port}})
-			}
+		if a.Zone == "" {
 			continue
 		}
-		key := types.NamespacedName{Namespace: a.Namespace, Name: a.Service}
-		if consumer, ok := w.Services[key]; ok && Consumes(consumer, self) {
+		if spec.Exposure.Mode != platformv1alpha1.ExposureCityNetwork {
+			continue // CEL forbids it; never open a zone to a non-CityNetwork service
+		}
+		if z, ok := r.zone(w, a.Zone, referenced); ok {
+			r.IngressZones = append(r.IngressZones, ZonePeer{Name: z.Name, CIDRs: z.Spec.CIDRs, Except: z.Spec.Except, Ports: []int32{*spec.Port}})
+		}
+	}
+
+	// Consumers, whether allowFrom names them or admits their namespace: a flow needs both sides.
+	for key, other := range w.Services {
+		if !Consumes(other, self) {
+			continue
+		}
+		switch {
+		case Admits(svc, key):
 			r.IngressServices = append(r.IngressServices, ServicePeer{Namespace: key.Namespace, Name: key.Name, Port: *spec.Port})
+		case key != self:
+			r.Unadmitted = append(r.Unadmitted, key)
 		}
 	}
 
@@ -73,12 +83,6 @@ func Resolve(svc *platformv1alpha1.PublicService, w World) Resolved {
 			ports := slices.Clone(e.Ports)
 			slices.Sort(ports)
 			r.EgressZones = append(r.EgressZones, ZonePeer{Name: z.Name, CIDRs: z.Spec.CIDRs, Except: z.Spec.Except, Ports: slices.Compact(ports)})
-		}
-	}
-
-	for key, other := range w.Services {
-		if key != self && Consumes(other, self) && !Admits(svc, key) {
-			r.Unadmitted = append(r.Unadmitted, key)
 		}
 	}
 
@@ -138,11 +142,18 @@ func Consumes(svc *platformv1alpha1.PublicService, target types.NamespacedName) 
 	return false
 }
 
-// Admits reports whether svc's allowFrom admits the service consumer.
+// Admits reports whether svc's allowFrom admits the service consumer: by name, or by its
+// namespace (an entry with a namespace and no service). Admission alone opens nothing; the
+// consumer must also consume svc (see Resolve).
 func Admits(svc *platformv1alpha1.PublicService, consumer types.NamespacedName) bool {
 	for _, a := range svc.Spec.AllowFrom {
-		ns := cmp.Or(a.Namespace, svc.Namespace)
-		if a.Service != "" && a.Service == consumer.Name && ns == consumer.Namespace {
+		switch {
+		case a.Zone != "":
+		case a.Service == "":
+			if a.Namespace == consumer.Namespace {
+				return true
+			}
+		case a.Service == consumer.Name && cmp.Or(a.Namespace, svc.Namespace) == consumer.Namespace:
 			return true
 		}
 	}
@@ -158,12 +169,26 @@ func ConsumedKeys(svc *platformv1alpha1.PublicService) []string {
 	return keys
 }
 
-// AdmittedKeys returns the "namespace/name" keys of the services svc's allowFrom lists.
+// AnyService is the name part of the key of an allowFrom entry that admits a whole namespace.
+const AnyService = "*"
+
+// NamespaceKey returns the key "namespace/*" that AdmittedKeys gives an allowFrom entry
+// admitting the namespace's consumers.
+func NamespaceKey(namespace string) string { return namespace + "/" + AnyService }
+
+// IsNamespaceKey reports whether a key from AdmittedKeys stands for a whole namespace.
+func IsNamespaceKey(key string) bool { return strings.HasSuffix(key, "/"+AnyService) }
+
+// AdmittedKeys returns the keys of the sources svc's allowFrom lists (for indexes):
+// "namespace/name" for a service, NamespaceKey(namespace) for a namespace alone.
 func AdmittedKeys(svc *platformv1alpha1.PublicService) []string {
 	var keys []string
 	for _, a := range svc.Spec.AllowFrom {
-		if a.Service != "" {
+		switch {
+		case a.Service != "":
 			keys = append(keys, cmp.Or(a.Namespace, svc.Namespace)+"/"+a.Service)
+		case a.Namespace != "":
+			keys = append(keys, NamespaceKey(a.Namespace))
 		}
 	}
 	return keys

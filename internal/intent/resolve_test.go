@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,7 +52,7 @@ func TestResolveConsent(t *testing.T) {
 		{
 			name: "consumer declares, provider does not admit", consumes: true, admits: false,
 			wantConsumer: Resolved{Problems: []Problem{{platformv1alpha1.ReasonConsentMissing,
-				"identity/vneid does not admit portal/portal: its spec.allowFrom needs {service: portal, namespace: portal}"}}},
+				"identity/vneid does not admit portal/portal: its spec.allowFrom needs {service: portal, namespace: portal} or {namespace: portal}"}}},
 			wantProvider: Resolved{Unadmitted: []types.NamespacedName{portalKey}},
 		},
 		{
@@ -72,6 +73,93 @@ func TestResolveConsent(t *testing.T) {
 				t.Errorf("provider (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestResolveNamespaceEntry: an allowFrom entry with a namespace alone admits the services of
+// that namespace that consume the provider, and only those.
+func TestResolveNamespaceEntry(t *testing.T) {
+	const provider = "vneid"
+	key := func(ns, name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
+	consumer := func(name, ns string) *platformv1alpha1.PublicService {
+		return testutil.PublicService(name, ns).Consumes(provider, "identity").Obj()
+	}
+	bystander := testutil.PublicService("tax", "portal").Obj() // in an admitted namespace, consumes nothing
+	cases := []struct {
+		name      string
+		allowFrom []platformv1alpha1.AllowSource
+		want      Resolved
+	}{
+		{
+			name:      "a namespace admits its consumers, not its other services nor other namespaces",
+			allowFrom: []platformv1alpha1.AllowSource{{Namespace: "portal"}},
+			want: Resolved{
+				IngressServices: []ServicePeer{{"portal", "a", 8443}, {"portal", "b", 8443}},
+				Unadmitted:      []types.NamespacedName{key("health", "checkin")},
+			},
+		},
+		{
+			name:      "a namespace and a service of another namespace",
+			allowFrom: []platformv1alpha1.AllowSource{{Namespace: "portal"}, {Service: "checkin", Namespace: "health"}},
+			want:      Resolved{IngressServices: []ServicePeer{{"health", "checkin", 8443}, {"portal", "a", 8443}, {"portal", "b", 8443}}},
+		},
+		{
+			name:      "a namespace and a service inside it admit the service once",
+			allowFrom: []platformv1alpha1.AllowSource{{Namespace: "health"}, {Service: "checkin", Namespace: "health"}},
+			want: Resolved{
+				IngressServices: []ServicePeer{{"health", "checkin", 8443}},
+				Unadmitted:      []types.NamespacedName{key("portal", "a"), key("portal", "b")},
+			},
+		},
+		{
+			name:      "a namespace without consumers admits nobody",
+			allowFrom: []platformv1alpha1.AllowSource{{Namespace: "empty"}},
+			want:      Resolved{Unadmitted: []types.NamespacedName{key("health", "checkin"), key("portal", "a"), key("portal", "b")}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testutil.PublicService(provider, "identity").Port(8443).AllowFrom(tc.allowFrom...).Obj()
+			w := world([]*platformv1alpha1.PublicService{p, consumer("a", "portal"), consumer("b", "portal"), consumer("checkin", "health"), bystander}, nil, nil)
+			if diff := cmp.Diff(tc.want, Resolve(p, w)); diff != "" {
+				t.Errorf("provider (-want +got):\n%s", diff)
+			}
+			// Consent is bilateral: each admitted consumer gets its egress, and nobody else does.
+			for _, c := range []types.NamespacedName{key("portal", "a"), key("portal", "b"), key("health", "checkin")} {
+				got := Resolve(w.Services[c], w)
+				admitted := slices.ContainsFunc(tc.want.IngressServices, func(sp ServicePeer) bool { return sp.Key() == c.String() })
+				if admitted != (len(got.EgressServices) == 1) {
+					t.Errorf("%s: admitted=%v but egress %v, problems %v", c, admitted, got.EgressServices, got.Problems)
+				}
+			}
+			if got := Resolve(bystander, w); len(got.EgressServices) != 0 {
+				t.Errorf("a service that does not consume the provider got egress %v", got.EgressServices)
+			}
+		})
+	}
+}
+
+func TestAdmits(t *testing.T) {
+	p := testutil.PublicService("vneid", "identity").AllowFromNamespace("portal").AllowFromService("checkin", "health").
+		AllowFromService("kiosk", "").Obj()
+	cases := []struct {
+		consumer types.NamespacedName
+		want     bool
+	}{
+		{types.NamespacedName{Namespace: "portal", Name: "anything"}, true},
+		{types.NamespacedName{Namespace: "health", Name: "checkin"}, true},
+		{types.NamespacedName{Namespace: "health", Name: "other"}, false},
+		{types.NamespacedName{Namespace: "identity", Name: "kiosk"}, true},
+		{types.NamespacedName{Namespace: "identity", Name: "other"}, false},
+	}
+	for _, tc := range cases {
+		if got := Admits(p, tc.consumer); got != tc.want {
+			t.Errorf("Admits(%s) = %v, want %v", tc.consumer, got, tc.want)
+		}
+	}
+	zoneOnly := testutil.PublicService("checkin", "health").AllowFromZone("lan").Obj()
+	if Admits(zoneOnly, types.NamespacedName{Namespace: "health", Name: "x"}) {
+		t.Errorf("a zone entry admits no service")
 	}
 }
 
@@ -168,12 +256,15 @@ func TestResolveDoesNotMutate(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	svc := testutil.PublicService("checkin", "health").Profile(platformv1alpha1.ProfileHospitalCheckIn).
-		Consumes("vneid", "identity").Consumes("records", "").AllowFromService("kiosk", "").AllowFromZone("lan").EgressToZone("db", 5432).EgressToZone("lan", 80).Obj()
+		Consumes("vneid", "identity").Consumes("records", "").AllowFromService("kiosk", "").AllowFromNamespace("wards").AllowFromZone("lan").EgressToZone("db", 5432).EgressToZone("lan", 80).Obj()
 	if diff := cmp.Diff([]string{"identity/vneid", "health/records"}, ConsumedKeys(svc)); diff != "" {
 		t.Errorf("ConsumedKeys (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"health/kiosk"}, AdmittedKeys(svc)); diff != "" {
+	if diff := cmp.Diff([]string{"health/kiosk", "wards/*"}, AdmittedKeys(svc)); diff != "" {
 		t.Errorf("AdmittedKeys (-want +got):\n%s", diff)
+	}
+	if !IsNamespaceKey("wards/*") || IsNamespaceKey("health/kiosk") || NamespaceKey("wards") != "wards/*" {
+		t.Errorf("namespace keys: IsNamespaceKey or NamespaceKey disagree with AdmittedKeys")
 	}
 	if diff := cmp.Diff([]string{"db", "lan"}, ZoneNames(svc)); diff != "" {
 		t.Errorf("ZoneNames (-want +got):\n%s", diff)

@@ -643,3 +643,38 @@ func fromApplyConfiguration(t *testing.T, ac, into any) {
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+// TestNamespaceEntryRendersEachConsumer: an allowFrom entry that admits a namespace renders one
+// ingress rule per service of that namespace that consumes the provider (pods of that service
+// in that namespace), never a rule for the whole namespace, and nothing for its other services.
+func TestNamespaceEntryRendersEachConsumer(t *testing.T) {
+	provider := testutil.PublicService("vneid", "identity").Port(8443).AllowFromNamespace("citizens").Obj()
+	w := intent.World{Services: map[types.NamespacedName]*platformv1alpha1.PublicService{}}
+	for _, s := range []*platformv1alpha1.PublicService{
+		provider,
+		testutil.PublicService("forms", "citizens").Consumes("vneid", "identity").Obj(),
+		testutil.PublicService("portal", "citizens").Consumes("vneid", "identity").Obj(),
+		testutil.PublicService("news", "citizens").Obj(),
+		testutil.PublicService("checkin", "health").Consumes("vneid", "identity").Obj(),
+	} {
+		w.Services[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
+	}
+	flows := intent.Resolve(provider, w)
+	np := render.NetworkPolicy(render.Input{Service: provider, Spec: provider.Effective(), Flows: flows})
+
+	var got []string
+	for _, rule := range np.Spec.Ingress {
+		for _, peer := range rule.From {
+			if peer.NamespaceSelector == nil || peer.PodSelector == nil {
+				t.Fatalf("an ingress peer without both a namespace and a pod selector: %+v", peer)
+			}
+			got = append(got, peer.NamespaceSelector.MatchLabels[corev1.LabelMetadataName]+"/"+peer.PodSelector.MatchLabels[render.LabelName])
+		}
+	}
+	if diff := cmp.Diff([]string{"citizens/forms", "citizens/portal"}, got); diff != "" {
+		t.Errorf("ingress peers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]types.NamespacedName{{Namespace: "health", Name: "checkin"}}, flows.Unadmitted); diff != "" {
+		t.Errorf("unadmitted (-want +got):\n%s", diff)
+	}
+}

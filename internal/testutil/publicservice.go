@@ -198,6 +198,13 @@ func (w *PublicServiceWrapper) AllowFromService(service, namespace string) *Publ
 	return w
 }
 
+// AllowFromNamespace appends a namespace alone to spec.allowFrom: every service of that
+// namespace that consumes this one is admitted.
+func (w *PublicServiceWrapper) AllowFromNamespace(namespace string) *PublicServiceWrapper {
+	w.Spec.AllowFrom = append(w.Spec.AllowFrom, platformv1alpha1.AllowSource{Namespace: namespace})
+	return w
+}
+
 // AllowFrom appends sources to spec.allowFrom as they are.
 func (w *PublicServiceWrapper) AllowFrom(sources ...platformv1alpha1.AllowSource) *PublicServiceWrapper {
 	w.Spec.AllowFrom = append(w.Spec.AllowFrom, sources...)

@@ -39,7 +39,7 @@ var (
 	serviceNameNotDNS1035 = celRule("<nil>",
 		"metadata.name must be a DNS-1035 label of at most 63 characters")
 	consumesDuplicate   = celRule("spec.consumes", "consumes must not list the same service twice")
-	allowFromDuplicate  = celRule("spec.allowFrom", "allowFrom must not list the same service or zone twice")
+	allowFromDuplicate  = celRule("spec.allowFrom", "allowFrom must not list the same service, namespace or zone twice")
 	egressToDuplicate   = celRule("spec.egressTo", "egressTo must not list the same zone twice")
 	envValueOrSecret    = celRule("spec.env[0]", "env entries set either value or secretKeyRef, not both")
 	requestsAboveLimits = celRule("spec.resources",
@@ -48,10 +48,10 @@ var (
 		"only cpu, memory and ephemeral-storage can be requested")
 	unknownLimit = celRule("spec.resources.limits",
 		"only cpu, memory and ephemeral-storage can be limited")
-	allowServiceOrZone = celRule("spec.allowFrom[0]",
-		"each allowFrom entry names exactly one of service or zone")
-	allowNamespaceNeedsService = celRule("spec.allowFrom[0]",
-		"allowFrom.namespace is only valid with allowFrom.service")
+	allowSourceNamed = celRule("spec.allowFrom[0]",
+		"each allowFrom entry names a service (with an optional namespace), a namespace alone (its services that consume this one) or a zone")
+	allowZoneAlone = celRule("spec.allowFrom[0]",
+		"an allowFrom entry with a zone names no service and no namespace")
 )
 
 // celSkipped is what the API server adds when a schema error (a list too long, an unknown enum
@@ -174,6 +174,12 @@ var publicServiceCases = []validationCase{
 		AllowFromService("portal", "").AllowFromService("portal", "").Obj(), allowFromDuplicate),
 	rejected("allowFrom of the same service and namespace twice", publicService(custom).
 		AllowFromService("portal", "citizens").AllowFromService("portal", "citizens").Obj(), allowFromDuplicate),
+	accepted("allowFrom of a namespace and of a service in it", publicService(custom).
+		AllowFromNamespace("citizens").AllowFromService("portal", "citizens").Obj(), allowFromDuplicate),
+	accepted("allowFrom of two namespaces", publicService(custom).
+		AllowFromNamespace("citizens").AllowFromNamespace("health").Obj(), allowFromDuplicate),
+	rejected("allowFrom of the same namespace twice", publicService(custom).
+		AllowFromNamespace("citizens").AllowFromNamespace("citizens").Obj(), allowFromDuplicate),
 	rejected("allowFrom of the same zone twice", publicService(hospital).
 		AllowFromZone("hospital-lan").AllowFromZone("hospital-lan").Obj(), allowFromDuplicate),
 
@@ -214,19 +220,21 @@ var publicServiceCases = []validationCase{
 		publicServiceWithResources(map[string]any{"cpu": int64(2)}, map[string]any{"cpu": "1"}), requestsAboveLimits),
 	rejected("a hugepages limit", publicService(custom).Limits("hugepages-2Mi", "1Gi").Obj(), unknownLimit),
 
-	// Each allowFrom entry is a service (with an optional namespace) or a zone.
+	// Each allowFrom entry is a service (with an optional namespace), a namespace alone, or a zone.
 	accepted("an allowFrom service with a namespace", publicService(custom).
-		AllowFromService("portal", "citizens").Obj(), allowNamespaceNeedsService),
-	accepted("an allowFrom service", publicService(custom).AllowFromService("portal", "").Obj(), allowServiceOrZone),
-	accepted("an allowFrom zone", publicService(hospital).AllowFromZone("hospital-lan").Obj(), allowServiceOrZone),
-	rejected("an allowFrom entry with both a service and a zone", publicService(hospital).AllowFrom(
-		platformv1alpha1.AllowSource{Service: "portal", Zone: "hospital-lan"}).Obj(), allowServiceOrZone),
+		AllowFromService("portal", "citizens").Obj(), allowZoneAlone),
+	accepted("an allowFrom service", publicService(custom).AllowFromService("portal", "").Obj(), allowSourceNamed),
+	accepted("an allowFrom namespace alone", publicService(custom).AllowFromNamespace("citizens").Obj(),
+		allowSourceNamed),
+	accepted("an allowFrom namespace alone, beside a zone", publicService(hospital).AllowFromNamespace("citizens").
+		AllowFromZone("hospital-lan").Obj(), allowZoneAlone),
+	accepted("an allowFrom zone", publicService(hospital).AllowFromZone("hospital-lan").Obj(), allowSourceNamed),
 	rejected("an empty allowFrom entry", publicService(custom).AllowFrom(platformv1alpha1.AllowSource{}).Obj(),
-		allowServiceOrZone),
+		allowSourceNamed),
+	rejected("an allowFrom entry with both a service and a zone", publicService(hospital).AllowFrom(
+		platformv1alpha1.AllowSource{Service: "portal", Zone: "hospital-lan"}).Obj(), allowZoneAlone),
 	rejected("an allowFrom zone with a namespace", publicService(hospital).AllowFrom(
-		platformv1alpha1.AllowSource{Zone: "hospital-lan", Namespace: "citizens"}).Obj(), allowNamespaceNeedsService),
-	rejected("an allowFrom entry with only a namespace", publicService(custom).AllowFrom(
-		platformv1alpha1.AllowSource{Namespace: "citizens"}).Obj(), allowServiceOrZone, allowNamespaceNeedsService),
+		platformv1alpha1.AllowSource{Zone: "hospital-lan", Namespace: "citizens"}).Obj(), allowZoneAlone),
 }
 
 // publicServiceSchemaCases probe the OpenAPI bounds (not CEL) of PublicService.
