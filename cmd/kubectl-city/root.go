@@ -76,7 +76,8 @@ func newRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 against what they declare, explains why a connection is allowed or denied, and previews
 what the operator would create.
 
-The NetworkPolicy semantics come from netpol-analyzer (github.com/np-guard/netpol-analyzer).
+The NetworkPolicy semantics are computed by the plugin itself and checked, in its tests,
+against netpol-analyzer (github.com/np-guard/netpol-analyzer).
 Without -f, the commands read the cluster of the current kubeconfig context; with -f, they
 work offline on manifest files, rendering PublicServices and NetworkZones exactly as the
 operator does. Give the operator's own flags (--gateway, --dns-pod-labels, ...) when it runs

@@ -1,5 +1,6 @@
 // Package audit proves the city's network connectivity: from the objects actually present
-// (NetworkPolicies of anyone, namespaces, workloads) it computes, with netpol-analyzer, which
+// (NetworkPolicies of anyone, namespaces, workloads) it computes, with the
+// NetworkPolicy engine of internal/netpol, which
 // connections are allowed between PublicServices, other workloads and NetworkZones, compares
 // them with what the PublicServices declare after consent, and reports the differences
 // (TooOpen, TooClosed, Unisolated, OneSided) per service and as tables, JSON, Markdown,
