@@ -53,11 +53,7 @@ Exit status: 0 without violations, 1 with violations, 2 when the audit could not
 			if !slices.Contains(audit.Formats, format) {
 				return fmt.Errorf("--output must be one of %s, not %q", formatNames(), output)
 			}
-			opts, err := o.auditOptions()
-			if err != nil {
-				return err
-			}
-			m, where, err := o.model(cmd.Context(), &src, opts)
+			m, opts, where, err := o.model(cmd.Context(), &src)
 			if err != nil {
 				return err
 			}

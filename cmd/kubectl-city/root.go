@@ -94,7 +94,7 @@ with non-default ones.`,
 	o.config.AddFlags(cmd.PersistentFlags())
 	cityoptions.AddRenderFlags(cmd.PersistentFlags(), &o.render)
 
-	cmd.AddCommand(newAuditCommand(o), newExplainCommand(o), newRenderCommand(o))
+	cmd.AddCommand(newAuditCommand(o), newConnectivityCommand(o), newExplainCommand(o), newRenderCommand(o))
 	cmd.AddCommand(newVersionCommand(o))
 	return cmd
 }
@@ -123,8 +123,18 @@ func (s *source) addFlags(cmd *cobra.Command, what string) {
 func (s *source) offline() bool { return len(s.filenames) > 0 }
 
 // model reads the objects: from files, with what the operator would render added; or from
-// the cluster as they are. It also returns a description of the source.
-func (o *options) model(ctx context.Context, s *source, opts audit.Options) (*audit.Model, string, error) {
+// the cluster as they are. It also returns the audit options (the operator's flags) and a
+// description of the source.
+func (o *options) model(ctx context.Context, s *source) (*audit.Model, audit.Options, string, error) {
+	opts, err := o.auditOptions()
+	if err != nil {
+		return nil, opts, "", err
+	}
+	m, where, err := o.read(ctx, s, opts)
+	return m, opts, where, err
+}
+
+func (o *options) read(ctx context.Context, s *source, opts audit.Options) (*audit.Model, string, error) {
 	if s.offline() {
 		m, err := audit.ReadFiles(s.filenames, s.recursive, o.streams.In)
 		if err != nil {

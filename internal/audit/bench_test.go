@@ -15,17 +15,8 @@ func cityModel(tb testing.TB, n int) *Model {
 		tb.Fatal(err)
 	}
 	m := &Model{}
-	for i := range city.Namespaces {
-		m.Add(&city.Namespaces[i])
-	}
-	for i := range city.Zones {
-		m.Add(&city.Zones[i])
-	}
-	for i := range city.Policies {
-		m.Add(&city.Policies[i])
-	}
-	for i := range city.Services {
-		m.Add(&city.Services[i])
+	for _, obj := range city.Objects() {
+		m.Add(obj)
 	}
 	rendered, err := Rendered(m, Options{}.Render)
 	if err != nil {

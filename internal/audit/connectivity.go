@@ -8,12 +8,12 @@ import (
 // and address blocks, whether or not a PublicService is involved, as netpol-analyzer's
 // connlist lists it. Give it a live Model, or a Model from files after Rendered. m is not
 // modified.
-func Connectivity(m *Model) ([]netpol.Connection, error) {
+func Connectivity(m *Model) (netpol.Connlist, error) {
 	model := m.DeepCopy()
 	model.sort()
 	e, err := newEngine(model.NamespaceLabels(), model.NetworkPolicies, model.Workloads())
 	if err != nil {
-		return nil, err
+		return netpol.Connlist{}, err
 	}
-	return e.Connections(), nil
+	return e.Connlist(), nil
 }

@@ -13,6 +13,24 @@ type Connection struct {
 	Ports    Ports
 }
 
+// Connlist is the effective connectivity of a cluster, as netpol-analyzer's connlist gives it.
+type Connlist struct {
+	// Workloads are every workload, whether or not it has connections.
+	Workloads []Workload
+	// Connections are the allowed connections, sorted by source and destination.
+	Connections []Connection
+	// Pairs is the number of (source, destination) pairs considered: every ordered pair of
+	// distinct workloads, and every workload with every address block of either direction.
+	Pairs int
+}
+
+// Connlist returns every workload and every allowed connection (Connections).
+func (e *Engine) Connlist() Connlist {
+	n := len(e.workloads)
+	return Connlist{Workloads: slices.Clone(e.workloads), Connections: e.Connections(),
+		Pairs: n*(n-1) + n*(len(e.srcBlocks)+len(e.dstBlocks))}
+}
+
 // Connections lists every allowed connection between two workloads, from a source block to a
 // workload and from a workload to a destination block, sorted by source and destination, as
 // netpol-analyzer's connlist does: nothing between two address blocks, nothing from a workload

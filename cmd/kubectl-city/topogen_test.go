@@ -1,4 +1,4 @@
-package audit
+package main
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/smartcity-io/smartcity-operator/internal/audit"
 )
 
 // randomTopology generates, from a seed, namespaces, workloads and NetworkPolicies that
@@ -17,9 +19,9 @@ import (
 // (endPort) and named ports, TCP, UDP and SCTP, ingress-only, egress-only and both policy
 // types, several policies on one pod, deny-all and allow-all. The same seed always gives the
 // same topology.
-func randomTopology(seed uint64) *Model {
+func randomTopology(seed uint64) *audit.Model {
 	g := &topoGen{r: rand.New(rand.NewPCG(seed, seed^0x5eed))}
-	m := &Model{}
+	m := &audit.Model{}
 	nss := []string{"alpha", "beta", "gamma", "delta"}[:2+g.r.IntN(3)]
 	for _, ns := range nss {
 		m.Add(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: g.labels(map[string][]string{
