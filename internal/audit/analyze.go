@@ -2,7 +2,6 @@ package audit
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,10 +12,10 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/intent"
+	"github.com/smartcity-io/smartcity-operator/internal/netpol"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
@@ -35,35 +34,15 @@ func AuditFiles(paths []string, recursive bool, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := AuditModel(m, opts)
-	if err != nil {
-		return nil, err
-	}
-	r.Source = "files " + strings.Join(paths, ", ")
-	return r, nil
-}
-
-// AuditModel renders a Model read from files (Rendered) and analyzes it.
-func AuditModel(m *Model, opts Options) (*Report, error) {
 	rendered, err := Rendered(m, opts.Render)
 	if err != nil {
 		return nil, err
 	}
-	return Analyze(rendered, opts)
-}
-
-// AuditCluster audits a cluster: it lists the objects (ReadCluster) and analyzes them, as they
-// are (nothing is rendered).
-func AuditCluster(ctx context.Context, c client.Reader, opts Options) (*Report, error) {
-	m, err := ReadCluster(ctx, c)
+	r, err := Analyze(rendered, opts)
 	if err != nil {
 		return nil, err
 	}
-	r, err := Analyze(m, opts)
-	if err != nil {
-		return nil, err
-	}
-	r.Source = "cluster"
+	r.Source = "files " + strings.Join(paths, ", ")
 	return r, nil
 }
 
@@ -101,7 +80,7 @@ type analysis struct {
 
 // Analyze computes the effective connectivity of a Model (internal/netpol) and compares it
 // with the intent of its PublicServices. It does not render anything: give it a live Model, or
-// a Model from files after Rendered (AuditModel does both). m is not modified.
+// a Model from files after Rendered (AuditFiles does both). m is not modified.
 func Analyze(m *Model, opts Options) (*Report, error) {
 	a, err := newAnalysis(m, opts)
 	if err != nil {
@@ -326,7 +305,7 @@ func zoneBlock(z *platformv1alpha1.NetworkZone) (*netset.IPBlock, []string) {
 	return block, skipped
 }
 
-var dnsPorts = PortsOf(corev1.ProtocolUDP, 53).Union(PortsOf(corev1.ProtocolTCP, 53))
+var dnsPorts = netpol.PortsOf(corev1.ProtocolUDP, 53).Union(netpol.PortsOf(corev1.ProtocolTCP, 53))
 
 // declare records the flows the PublicServices declare, after consent: what their rendered
 // policies are meant to allow.
@@ -341,21 +320,21 @@ func (a *analysis) declare() {
 	for _, si := range a.services {
 		self := si.key.String()
 		for _, p := range si.flows.IngressServices {
-			add(p.Key(), self, PortsOf(corev1.ProtocolTCP, p.Port))
+			add(p.Key(), self, netpol.PortsOf(corev1.ProtocolTCP, p.Port))
 		}
 		for _, p := range si.flows.EgressServices {
-			add(self, p.Key(), PortsOf(corev1.ProtocolTCP, p.Port))
+			add(self, p.Key(), netpol.PortsOf(corev1.ProtocolTCP, p.Port))
 		}
 		for _, z := range si.flows.IngressZones {
-			add(ZonePrefix+z.Name, self, PortsOf(corev1.ProtocolTCP, z.Ports...))
+			add(ZonePrefix+z.Name, self, netpol.PortsOf(corev1.ProtocolTCP, z.Ports...))
 		}
 		for _, z := range si.flows.EgressZones {
-			add(self, ZonePrefix+z.Name, PortsOf(corev1.ProtocolTCP, z.Ports...))
+			add(self, ZonePrefix+z.Name, netpol.PortsOf(corev1.ProtocolTCP, z.Ports...))
 		}
 		for _, n := range a.nodes {
 			switch {
 			case n.Kind == PeerGateway && si.flows.IngressGateway:
-				add(n.ID, self, PortsOf(corev1.ProtocolTCP, *si.spec.Port))
+				add(n.ID, self, netpol.PortsOf(corev1.ProtocolTCP, *si.spec.Port))
 			case n.Kind == PeerDNS:
 				add(self, n.ID, dnsPorts)
 			}
