@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -210,4 +211,82 @@ func selectorsOnly(peers []networkingv1.NetworkPolicyPeer) bool {
 		}
 	}
 	return len(peers) > 0
+}
+
+// TestTopologiesExerciseEveryFeature checks that the cross-check's topologies hold every
+// NetworkPolicy feature at least once.
+func TestTopologiesExerciseEveryFeature(t *testing.T) {
+	seen := map[string]bool{}
+	peer := func(p networkingv1.NetworkPolicyPeer) {
+		switch {
+		case p.IPBlock != nil && len(p.IPBlock.Except) > 0:
+			seen["ipBlock with except"] = true
+		case p.PodSelector != nil && p.NamespaceSelector != nil:
+			seen["podSelector and namespaceSelector"] = true
+		case p.PodSelector != nil:
+			seen["podSelector alone"] = true
+		case p.NamespaceSelector != nil:
+			seen["namespaceSelector alone"] = true
+		}
+		for _, s := range []*metav1.LabelSelector{p.PodSelector, p.NamespaceSelector} {
+			if s != nil && len(s.MatchExpressions) > 0 {
+				seen["matchExpressions"] = true
+			}
+			if s != nil && len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0 {
+				seen["empty selector"] = true
+			}
+		}
+	}
+	ports := func(ps []networkingv1.NetworkPolicyPort) {
+		for _, p := range ps {
+			if p.Protocol != nil {
+				seen[string(*p.Protocol)] = true
+			}
+			switch {
+			case p.EndPort != nil:
+				seen["endPort"] = true
+			case p.Port != nil && p.Port.Type == intstr.String:
+				seen["named port"] = true
+			}
+		}
+	}
+	for seed := range uint64(connectivitySeeds) {
+		m := randomTopology(seed)
+		perPod := map[string]int{}
+		for _, np := range m.NetworkPolicies {
+			types := fmt.Sprint(np.Spec.PolicyTypes)
+			seen["policyTypes "+types] = true
+			perPod[np.Namespace+"/"+np.Spec.PodSelector.String()]++
+			if len(np.Spec.Ingress) == 0 && len(np.Spec.Egress) == 0 {
+				seen["deny-all"] = true
+			}
+			for _, r := range np.Spec.Ingress {
+				if len(r.From) == 0 && len(r.Ports) == 0 {
+					seen["allow-all"] = true
+				}
+				for _, p := range r.From {
+					peer(p)
+				}
+				ports(r.Ports)
+			}
+			for _, r := range np.Spec.Egress {
+				for _, p := range r.To {
+					peer(p)
+				}
+				ports(r.Ports)
+			}
+		}
+		for _, n := range perPod {
+			if n > 1 {
+				seen["several policies on one pod"] = true
+			}
+		}
+	}
+	for _, f := range []string{"ipBlock with except", "podSelector and namespaceSelector", "podSelector alone", "namespaceSelector alone",
+		"matchExpressions", "empty selector", "TCP", "UDP", "SCTP", "endPort", "named port", "policyTypes []", "policyTypes [Ingress]",
+		"policyTypes [Egress]", "policyTypes [Ingress Egress]", "deny-all", "allow-all", "several policies on one pod"} {
+		if !seen[f] {
+			t.Errorf("no generated topology has %s", f)
+		}
+	}
 }
