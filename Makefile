@@ -47,7 +47,7 @@ GO_LDFLAGS = -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COM
 UNIT_PKGS = . $(foreach d,api internal cmd test/manifests,$(if $(wildcard $(d)/),./$(d)/...))
 ENVTEST_PKGS = $(foreach d,controllers test/envtest,$(if $(wildcard $(d)/),./$(d)/...))
 ## Packages with golden files (testutil.Golden); `make golden` rewrites them with -update.
-GOLDEN_PKGS = ./internal/render ./internal/audit
+GOLDEN_PKGS = ./internal/render ./internal/audit/format
 GO_TEST_FLAGS ?= -count=1
 
 .PHONY: all

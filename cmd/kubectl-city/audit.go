@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/smartcity-io/smartcity-operator/internal/audit"
+	"github.com/smartcity-io/smartcity-operator/internal/audit/format"
 	"github.com/smartcity-io/smartcity-operator/internal/audit/svg"
 )
 
@@ -49,15 +50,11 @@ Exit status: 0 without violations, 1 with violations, 2 when the audit could not
   kubectl city audit --context prod -o svg > connectivity.svg`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format := audit.Format(output)
-			if !slices.Contains(audit.Formats, format) {
+			f := format.Format(output)
+			if !slices.Contains(format.Formats, f) {
 				return fmt.Errorf("--output must be one of %s, not %q", formatNames(), output)
 			}
-			opts, err := o.auditOptions()
-			if err != nil {
-				return err
-			}
-			m, where, err := o.model(cmd.Context(), &src, opts)
+			m, opts, where, err := o.model(cmd.Context(), &src)
 			if err != nil {
 				return err
 			}
@@ -66,7 +63,7 @@ Exit status: 0 without violations, 1 with violations, 2 when the audit could not
 				return err
 			}
 			r.Source = where
-			if format == audit.FormatSVG {
+			if f == format.FormatSVG {
 				data, err := svg.Report(cmd.Context(), r)
 				if err != nil {
 					return err
@@ -74,7 +71,7 @@ Exit status: 0 without violations, 1 with violations, 2 when the audit could not
 				if _, err := o.streams.Out.Write(data); err != nil {
 					return err
 				}
-			} else if err := audit.Write(o.streams.Out, r, format); err != nil {
+			} else if err := format.Write(o.streams.Out, r, f); err != nil {
 				return err
 			}
 			if !r.Clean() {
@@ -84,13 +81,13 @@ Exit status: 0 without violations, 1 with violations, 2 when the audit could not
 		},
 	}
 	src.addFlags(cmd, "audit")
-	cmd.Flags().StringVarP(&output, "output", "o", string(audit.FormatTable), "Output format: "+formatNames()+".")
+	cmd.Flags().StringVarP(&output, "output", "o", string(format.FormatTable), "Output format: "+formatNames()+".")
 	return cmd
 }
 
 func formatNames() string {
-	names := make([]string, 0, len(audit.Formats))
-	for _, f := range audit.Formats {
+	names := make([]string, 0, len(format.Formats))
+	for _, f := range format.Formats {
 		names = append(names, string(f))
 	}
 	return strings.Join(names, ", ")

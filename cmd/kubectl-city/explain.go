@@ -59,11 +59,7 @@ and undeclared, or declared and blocked), 2 when the command could not run.`,
 			if proto != corev1.ProtocolTCP && proto != corev1.ProtocolUDP && proto != corev1.ProtocolSCTP {
 				return fmt.Errorf("--protocol must be TCP, UDP or SCTP, not %q", protocol)
 			}
-			opts, err := o.auditOptions()
-			if err != nil {
-				return err
-			}
-			m, _, err := o.model(cmd.Context(), &src, opts)
+			m, opts, _, err := o.model(cmd.Context(), &src)
 			if err != nil {
 				return err
 			}

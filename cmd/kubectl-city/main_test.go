@@ -51,6 +51,13 @@ func TestExitCodes(t *testing.T) {
 			exitViolations, "allowed by NetworkPolicy city-identity/allow-all-ingress"},
 		{"explain an unknown peer", []string{"explain", "nowhere/nothing", "city-identity/vneid", "-f", sampleCity}, exitError, "is not a service"},
 		{"render needs files", []string{"render"}, exitError, "render needs manifests"},
+		{"connectivity of the sample city", []string{"connectivity", "-f", sampleCity}, exitOK,
+			"city-portal/portal[Deployment] => city-identity/vneid[Deployment] : TCP 8080\n"},
+		{"connectivity as CSV", []string{"connectivity", "-f", sampleCity, "-o", "csv"}, exitOK,
+			"src,dst,conn\n192.168.100.0-192.168.100.239,city-health/checkin[Deployment],TCP 8080\n"},
+		{"connectivity with a foreign allow-all", []string{"connectivity", "-f", sampleCity, "-f", topology("foreign-allow-all")}, exitOK,
+			"0.0.0.0-192.168.99.255 => city-identity/vneid[Deployment] : All Connections\n"},
+		{"connectivity, unknown format", []string{"connectivity", "-f", sampleCity, "-o", "svg"}, exitError, "--output must be one of txt, json, csv, md, dot"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

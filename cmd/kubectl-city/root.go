@@ -76,7 +76,8 @@ func newRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 against what they declare, explains why a connection is allowed or denied, and previews
 what the operator would create.
 
-The NetworkPolicy semantics come from netpol-analyzer (github.com/np-guard/netpol-analyzer).
+The NetworkPolicy semantics are computed by the plugin itself and checked, in its tests,
+against netpol-analyzer (github.com/np-guard/netpol-analyzer).
 Without -f, the commands read the cluster of the current kubeconfig context; with -f, they
 work offline on manifest files, rendering PublicServices and NetworkZones exactly as the
 operator does. Give the operator's own flags (--gateway, --dns-pod-labels, ...) when it runs
@@ -93,7 +94,7 @@ with non-default ones.`,
 	o.config.AddFlags(cmd.PersistentFlags())
 	cityoptions.AddRenderFlags(cmd.PersistentFlags(), &o.render)
 
-	cmd.AddCommand(newAuditCommand(o), newExplainCommand(o), newRenderCommand(o))
+	cmd.AddCommand(newAuditCommand(o), newConnectivityCommand(o), newExplainCommand(o), newRenderCommand(o))
 	cmd.AddCommand(newVersionCommand(o))
 	return cmd
 }
@@ -122,8 +123,18 @@ func (s *source) addFlags(cmd *cobra.Command, what string) {
 func (s *source) offline() bool { return len(s.filenames) > 0 }
 
 // model reads the objects: from files, with what the operator would render added; or from
-// the cluster as they are. It also returns a description of the source.
-func (o *options) model(ctx context.Context, s *source, opts audit.Options) (*audit.Model, string, error) {
+// the cluster as they are. It also returns the audit options (the operator's flags) and a
+// description of the source.
+func (o *options) model(ctx context.Context, s *source) (*audit.Model, audit.Options, string, error) {
+	opts, err := o.auditOptions()
+	if err != nil {
+		return nil, opts, "", err
+	}
+	m, where, err := o.read(ctx, s, opts)
+	return m, opts, where, err
+}
+
+func (o *options) read(ctx context.Context, s *source, opts audit.Options) (*audit.Model, string, error) {
 	if s.offline() {
 		m, err := audit.ReadFiles(s.filenames, s.recursive, o.streams.In)
 		if err != nil {

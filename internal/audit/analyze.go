@@ -2,7 +2,6 @@ package audit
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,10 +12,10 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/intent"
+	"github.com/smartcity-io/smartcity-operator/internal/netpol"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
@@ -35,7 +34,11 @@ func AuditFiles(paths []string, recursive bool, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := AuditModel(m, opts)
+	rendered, err := Rendered(m, opts.Render)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Analyze(rendered, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -43,35 +46,12 @@ func AuditFiles(paths []string, recursive bool, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// AuditModel renders a Model read from files (Rendered) and analyzes it.
-func AuditModel(m *Model, opts Options) (*Report, error) {
-	rendered, err := Rendered(m, opts.Render)
-	if err != nil {
-		return nil, err
-	}
-	return Analyze(rendered, opts)
-}
-
-// AuditCluster audits a cluster: it lists the objects (ReadCluster) and analyzes them, as they
-// are (nothing is rendered).
-func AuditCluster(ctx context.Context, c client.Reader, opts Options) (*Report, error) {
-	m, err := ReadCluster(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := Analyze(m, opts)
-	if err != nil {
-		return nil, err
-	}
-	r.Source = "cluster"
-	return r, nil
-}
-
 // node is a peer with what the analysis needs to compute its flows.
 type node struct {
 	Peer
-	// workload stands for the peer's pods (in-cluster peers).
+	// workload stands for the peer's pods (in-cluster peers); index is its index in the engine.
 	workload *Workload
+	index    int
 	// block holds the peer's addresses (zones and {external}).
 	block *netset.IPBlock
 	// service is the PublicService of a Service peer.
@@ -98,9 +78,9 @@ type analysis struct {
 	notes    []string
 }
 
-// Analyze computes the effective connectivity of a Model with netpol-analyzer and compares it
+// Analyze computes the effective connectivity of a Model (internal/netpol) and compares it
 // with the intent of its PublicServices. It does not render anything: give it a live Model, or
-// a Model from files after Rendered (AuditModel does both). m is not modified.
+// a Model from files after Rendered (AuditFiles does both). m is not modified.
 func Analyze(m *Model, opts Options) (*Report, error) {
 	a, err := newAnalysis(m, opts)
 	if err != nil {
@@ -140,6 +120,11 @@ func newAnalysis(m *Model, opts Options) (*analysis, error) {
 		return nil, err
 	}
 	a.engine = e
+	for _, n := range a.nodes {
+		if n.workload != nil {
+			n.index = e.index[n.workload.ID()]
+		}
+	}
 	a.declare()
 	return a, nil
 }
@@ -269,7 +254,7 @@ func (a *analysis) zoneNodes() {
 		z := &a.model.NetworkZones[i]
 		block, skipped := zoneBlock(z)
 		if len(skipped) > 0 {
-			a.notes = append(a.notes, fmt.Sprintf("NetworkZone %s: %s not audited (netpol-analyzer handles IPv4 addresses only)", z.Name, strings.Join(skipped, ", ")))
+			a.notes = append(a.notes, fmt.Sprintf("NetworkZone %s: %s not audited (the audit handles IPv4 addresses only)", z.Name, strings.Join(skipped, ", ")))
 		}
 		if block.IsEmpty() {
 			a.notes = append(a.notes, fmt.Sprintf("NetworkZone %s has no address the audit can check", z.Name))
@@ -320,7 +305,7 @@ func zoneBlock(z *platformv1alpha1.NetworkZone) (*netset.IPBlock, []string) {
 	return block, skipped
 }
 
-var dnsPorts = PortsOf(corev1.ProtocolUDP, 53).Union(PortsOf(corev1.ProtocolTCP, 53))
+var dnsPorts = netpol.PortsOf(corev1.ProtocolUDP, 53).Union(netpol.PortsOf(corev1.ProtocolTCP, 53))
 
 // declare records the flows the PublicServices declare, after consent: what their rendered
 // policies are meant to allow.
@@ -335,21 +320,21 @@ func (a *analysis) declare() {
 	for _, si := range a.services {
 		self := si.key.String()
 		for _, p := range si.flows.IngressServices {
-			add(p.Key(), self, PortsOf(corev1.ProtocolTCP, p.Port))
+			add(p.Key(), self, netpol.PortsOf(corev1.ProtocolTCP, p.Port))
 		}
 		for _, p := range si.flows.EgressServices {
-			add(self, p.Key(), PortsOf(corev1.ProtocolTCP, p.Port))
+			add(self, p.Key(), netpol.PortsOf(corev1.ProtocolTCP, p.Port))
 		}
 		for _, z := range si.flows.IngressZones {
-			add(ZonePrefix+z.Name, self, PortsOf(corev1.ProtocolTCP, z.Ports...))
+			add(ZonePrefix+z.Name, self, netpol.PortsOf(corev1.ProtocolTCP, z.Ports...))
 		}
 		for _, z := range si.flows.EgressZones {
-			add(self, ZonePrefix+z.Name, PortsOf(corev1.ProtocolTCP, z.Ports...))
+			add(self, ZonePrefix+z.Name, netpol.PortsOf(corev1.ProtocolTCP, z.Ports...))
 		}
 		for _, n := range a.nodes {
 			switch {
 			case n.Kind == PeerGateway && si.flows.IngressGateway:
-				add(n.ID, self, PortsOf(corev1.ProtocolTCP, *si.spec.Port))
+				add(n.ID, self, netpol.PortsOf(corev1.ProtocolTCP, *si.spec.Port))
 			case n.Kind == PeerDNS:
 				add(self, n.ID, dnsPorts)
 			}
@@ -359,17 +344,17 @@ func (a *analysis) declare() {
 
 // flow computes the effective connectivity from one node to another. For an address peer,
 // full holds for all its addresses and some for at least one.
-func (a *analysis) flow(from, to *node) (full, some Ports, err error) {
+func (a *analysis) flow(from, to *node) (full, some Ports) {
 	switch {
 	case from.workload != nil && to.workload != nil:
-		full, err = a.engine.workloadConns(*from.workload, *to.workload)
-		return full, full, err
+		full = a.engine.workloadConns(from.index, to.index)
+		return full, full
 	case from.block != nil && to.workload != nil:
-		return a.engine.reach(from.block, *to.workload, true)
+		return a.engine.reach(from.block, to.index, true)
 	case from.workload != nil && to.block != nil:
-		return a.engine.reach(to.block, *from.workload, false)
+		return a.engine.reach(to.block, from.index, false)
 	}
-	return nil, nil, nil
+	return nil, nil
 }
 
 func (a *analysis) report() (*Report, error) {
@@ -380,16 +365,17 @@ func (a *analysis) report() (*Report, error) {
 	for _, n := range a.nodes {
 		r.Peers = append(r.Peers, n.Peer)
 	}
+	declared := make(map[[2]*node]Ports, len(a.declared))
+	for k, ps := range a.declared {
+		declared[[2]*node{a.byID[k[0]], a.byID[k[1]]}] = ps
+	}
 	for _, from := range a.nodes {
 		for _, to := range a.nodes {
 			if from == to || (from.Kind != PeerService && to.Kind != PeerService) {
 				continue
 			}
-			full, some, err := a.flow(from, to)
-			if err != nil {
-				return nil, err
-			}
-			declared := a.declared[[2]string{from.ID, to.ID}]
+			full, some := a.flow(from, to)
+			declared := declared[[2]*node{from, to}]
 			if some.Empty() && declared.Empty() {
 				continue
 			}
@@ -404,8 +390,15 @@ func (a *analysis) report() (*Report, error) {
 			}
 		}
 	}
+	byService := map[string][]Flow{}
+	for _, f := range r.Flows {
+		byService[f.From] = append(byService[f.From], f)
+		if f.To != f.From {
+			byService[f.To] = append(byService[f.To], f)
+		}
+	}
 	for _, si := range a.services {
-		r.Services = append(r.Services, summarize(si.key, a.byID[si.key.String()].Workload, r.Flows))
+		r.Services = append(r.Services, summarize(si.key, a.byID[si.key.String()].Workload, byService[si.key.String()]))
 	}
 	r.Violations = append(r.Violations, a.unisolated()...)
 	r.Violations = append(r.Violations, a.oneSided()...)
@@ -413,7 +406,7 @@ func (a *analysis) report() (*Report, error) {
 		return cmp.Or(cmp.Compare(violationRank[x.Kind], violationRank[y.Kind]), cmp.Compare(x.Service, y.Service),
 			cmp.Compare(x.Workload, y.Workload), cmp.Compare(x.From, y.From), cmp.Compare(x.To, y.To), cmp.Compare(x.Message, y.Message))
 	})
-	r.Notes = append(a.notes, a.engine.log.warnings()...)
+	r.Notes = slices.Clone(a.notes)
 	slices.Sort(r.Notes)
 	r.Notes = slices.Compact(r.Notes)
 	return r, nil
@@ -464,7 +457,7 @@ func (a *analysis) tooClosed(f Flow, from, to *node) Violation {
 	return Violation{Kind: TooClosed, Service: concerned(from, to), From: from.ID, To: to.ID, Ports: f.Missing, Message: msg}
 }
 
-// summarize compares one service's flows with its intent.
+// summarize compares one service's flows (those from or to it) with its intent.
 func summarize(key types.NamespacedName, workload string, flows []Flow) ServiceSummary {
 	s := ServiceSummary{Service: key.String(), Namespace: key.Namespace, Name: key.Name, Workload: workload,
 		Ingress: []PeerPorts{}, Egress: []PeerPorts{}, IntendedIngress: []PeerPorts{}, IntendedEgress: []PeerPorts{}}
@@ -506,12 +499,7 @@ func (a *analysis) unisolated() []Violation {
 		if w == nil || w.Virtual || !a.managed[w.Namespace] {
 			continue
 		}
-		in, eg := false, false
-		for i := range a.model.NetworkPolicies {
-			np := &a.model.NetworkPolicies[i]
-			in = in || selects(np, *w, networkingv1.PolicyTypeIngress)
-			eg = eg || selects(np, *w, networkingv1.PolicyTypeEgress)
-		}
+		in, eg := a.engine.Isolated(n.index, networkingv1.PolicyTypeIngress), a.engine.Isolated(n.index, networkingv1.PolicyTypeEgress)
 		var msg string
 		switch {
 		case !in && !eg:

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -11,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
 
 // sampleCity is the reference city of the project.
@@ -51,29 +48,6 @@ func auditTopology(t *testing.T, tp topology) *Report {
 		t.Fatalf("AuditFiles(%v): %v", tp.files(), err)
 	}
 	return r
-}
-
-// golden compares got with testdata/golden/name, or rewrites the file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	testutil.Golden(t, filepath.Join("testdata", "golden", name), got)
-}
-
-var goldenFormats = map[Format]string{FormatTable: "txt", FormatJSON: "json", FormatMarkdown: "md", FormatMermaid: "mmd", FormatDOT: "dot"}
-
-func TestGolden(t *testing.T) {
-	for _, tp := range topologies {
-		t.Run(tp.name, func(t *testing.T) {
-			r := auditTopology(t, tp)
-			for f, ext := range goldenFormats {
-				var buf bytes.Buffer
-				if err := Write(&buf, r, f); err != nil {
-					t.Fatalf("Write(%s): %v", f, err)
-				}
-				golden(t, tp.name+"."+ext, buf.Bytes())
-			}
-		})
-	}
 }
 
 func TestViolations(t *testing.T) {

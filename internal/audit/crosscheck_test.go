@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/netpol"
 )
 
 // TestAgreesWithAnalyzerConnlist checks the audit's wiring of netpol-analyzer against the
@@ -70,7 +71,7 @@ func crossCheck(t *testing.T, m *Model, r *Report, conns []connlist.Peer2PeerCon
 		}
 	}
 	// Ports to ask about: each service's port, and every port declared towards a zone.
-	egressPorts := PortsOf(corev1.ProtocolTCP, 443)
+	egressPorts := netpol.PortsOf(corev1.ProtocolTCP, 443)
 	for _, f := range r.Flows {
 		if strings.HasPrefix(f.To, ZonePrefix) {
 			egressPorts = egressPorts.Union(f.Declared)
@@ -79,7 +80,7 @@ func crossCheck(t *testing.T, m *Model, r *Report, conns []connlist.Peer2PeerCon
 	servicePort := func(p Peer) Ports {
 		for i := range m.PublicServices {
 			if s := &m.PublicServices[i]; s.Namespace == p.Namespace && s.Name == p.Name {
-				return PortsOf(corev1.ProtocolTCP, *s.Effective().Port)
+				return netpol.PortsOf(corev1.ProtocolTCP, *s.Effective().Port)
 			}
 		}
 		t.Fatalf("no PublicService for peer %s", p.ID)

@@ -10,6 +10,8 @@ import (
 	"github.com/np-guard/models/pkg/netset"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/smartcity-io/smartcity-operator/internal/netpol"
 )
 
 // Explanation says whether one connection is allowed, and which NetworkPolicies decide.
@@ -28,9 +30,8 @@ type Explanation struct {
 	Declared Ports `json:"declared"`
 	// Violations are the audit's violations about this pair of peers.
 	Violations []Violation `json:"violations"`
-	// Notes are remarks (for example a disagreement between the per-policy evaluation and
-	// netpol-analyzer's overall verdict, which would point at policy kinds the audit does not
-	// read, such as AdminNetworkPolicies).
+	// Notes are remarks (for example a disagreement between the per-policy evaluation and the
+	// verdict for all policies together, which would point at a defect of the engine).
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -66,10 +67,9 @@ type Direction struct {
 // A zero port means the declared port of the pair, else the destination's port.
 //
 // Each side is evaluated policy by policy: the policies that select the pods for that
-// direction are found by their pod selector and policy types, and each one, alone in a
-// netpol-analyzer policy engine with only that direction, says whether its rules allow the
-// connection. The result is checked against netpol-analyzer's verdict for all policies
-// together.
+// direction are found by their pod selector and policy types, and each one says, by its rules
+// of that direction alone, whether it allows the connection. The result is checked against
+// the engine's verdict for all policies together.
 func Explain(m *Model, opts Options, from, to string, port PortRange) (*Explanation, error) {
 	a, err := newAnalysis(m, opts)
 	if err != nil {
@@ -111,9 +111,7 @@ func Explain(m *Model, opts Options, from, to string, port PortRange) (*Explanat
 			x.Violations = append(x.Violations, v)
 		}
 	}
-	if err := a.explainChecks(x, src, dst, port); err != nil {
-		return nil, err
-	}
+	a.explainChecks(x, src, dst, port)
 	x.Allowed = len(x.Checks) > 0
 	for _, c := range x.Checks {
 		x.Allowed = x.Allowed && c.Allowed
@@ -202,31 +200,23 @@ func addressBlock(s string) (*netset.IPBlock, error) {
 
 // explainChecks evaluates the connection for each group of addresses that the policies treat
 // alike, and merges groups with the same answer.
-func (a *analysis) explainChecks(x *Explanation, src, dst *node, port PortRange) error {
+func (a *analysis) explainChecks(x *Explanation, src, dst *node, port PortRange) {
 	want := Ports{port}
 	type part struct {
-		peer  ipBlock
+		block *netset.IPBlock // nil when both peers are in the cluster
 		check Check
 	}
 	var parts []part
 	switch {
 	case src.workload != nil && dst.workload != nil:
-		c, err := a.check(src, dst, ipBlock{}, want)
-		if err != nil {
-			return err
-		}
-		parts = append(parts, part{check: c})
+		parts = append(parts, part{check: a.check(src, dst, nil, want)})
 	default:
 		addrs, ingress := src.block, true
 		if dst.block != nil {
 			addrs, ingress = dst.block, false
 		}
 		for _, b := range a.engine.blocksIn(addrs, ingress) {
-			c, err := a.check(src, dst, b, want)
-			if err != nil {
-				return err
-			}
-			parts = append(parts, part{peer: b, check: c})
+			parts = append(parts, part{block: b, check: a.check(src, dst, b, want)})
 		}
 	}
 	var blocks []*netset.IPBlock // the addresses of each check so far
@@ -237,70 +227,59 @@ func (a *analysis) explainChecks(x *Explanation, src, dst *node, port PortRange)
 			if c.Allowed == p.check.Allowed && slices.Equal(c.Egress.AllowedBy, p.check.Egress.AllowedBy) &&
 				slices.Equal(c.Ingress.AllowedBy, p.check.Ingress.AllowedBy) && c.Egress.Reason == p.check.Egress.Reason &&
 				c.Ingress.Reason == p.check.Ingress.Reason {
-				blocks[i] = blocks[i].Union(p.peer.block)
+				blocks[i] = blocks[i].Union(p.block)
 				c.Addresses = blocks[i].ListToPrint()
 				merged = true
 				break
 			}
 		}
 		if !merged {
-			if p.peer.block != nil {
-				p.check.Addresses = p.peer.block.ListToPrint()
+			if p.block != nil {
+				p.check.Addresses = p.block.ListToPrint()
 			}
 			x.Checks = append(x.Checks, p.check)
-			blocks = append(blocks, p.peer.block)
+			blocks = append(blocks, p.block)
 		}
 	}
 	for _, p := range parts {
-		// netpol-analyzer's verdict with every policy at once must agree with the per-policy one.
-		var full Ports
-		var err error
-		switch {
-		case p.peer.peer == nil:
-			full, err = a.engine.workloadConns(*src.workload, *dst.workload)
-		case src.block != nil:
-			full, err = a.engine.conns(p.peer.peer, a.engine.peers[dst.workload.ID()])
-		default:
-			full, err = a.engine.conns(a.engine.peers[src.workload.ID()], p.peer.peer)
-		}
-		if err != nil {
-			return err
-		}
+		// The engine's verdict with every policy at once must agree with the per-policy one.
+		full := a.engine.Allowed(a.peerOf(src, p.block), a.peerOf(dst, p.block))
 		if full.Contains(want) != p.check.Allowed {
-			x.Notes = append(x.Notes, fmt.Sprintf("netpol-analyzer's verdict for all policies together (%t) differs from the per-policy evaluation (%t)%s",
-				full.Contains(want), p.check.Allowed, addressesSuffix(p.peer)))
+			x.Notes = append(x.Notes, fmt.Sprintf("the verdict for all policies together (%t) differs from the per-policy evaluation (%t)%s",
+				full.Contains(want), p.check.Allowed, addressesSuffix(p.block)))
 		}
 	}
-	return nil
 }
 
-func addressesSuffix(b ipBlock) string {
-	if b.block == nil {
+// peerOf is the engine's peer of a node: its workload, or the given part of its addresses.
+func (a *analysis) peerOf(n *node, block *netset.IPBlock) netpol.Peer {
+	if n.workload != nil {
+		return netpol.WorkloadPeer(n.index)
+	}
+	return netpol.BlockPeer(block)
+}
+
+func addressesSuffix(b *netset.IPBlock) string {
+	if b == nil {
 		return ""
 	}
-	return " for " + strings.Join(b.block.ToCidrList(), ", ")
+	return " for " + strings.Join(b.ToCidrList(), ", ")
 }
 
-// check evaluates one connection side by side. addrs is the address block of the side outside
-// the cluster, if any.
-func (a *analysis) check(src, dst *node, addrs ipBlock, want Ports) (Check, error) {
+// check evaluates one connection side by side. block is the part of the addresses of the side
+// outside the cluster, if any.
+func (a *analysis) check(src, dst *node, block *netset.IPBlock, want Ports) Check {
 	var c Check
-	var err error
-	c.Egress, err = a.direction(src, dst, addrs, want, networkingv1.PolicyTypeEgress)
-	if err != nil {
-		return c, err
-	}
-	c.Ingress, err = a.direction(src, dst, addrs, want, networkingv1.PolicyTypeIngress)
-	if err != nil {
-		return c, err
-	}
+	c.Egress = a.direction(src, dst, block, want, networkingv1.PolicyTypeEgress)
+	c.Ingress = a.direction(src, dst, block, want, networkingv1.PolicyTypeIngress)
 	c.Allowed = c.Egress.Allowed && c.Ingress.Allowed
-	return c, nil
+	return c
 }
 
 // direction evaluates the policies of one side: the source's for egress, the destination's for
-// ingress.
-func (a *analysis) direction(src, dst *node, addrs ipBlock, want Ports, dir networkingv1.PolicyType) (Direction, error) {
+// ingress. Each policy that selects the side's pods for the direction says, by its own rules
+// alone, whether it allows the connection.
+func (a *analysis) direction(src, dst *node, block *netset.IPBlock, want Ports, dir networkingv1.PolicyType) Direction {
 	side := dst
 	verb := "reach"
 	if dir == networkingv1.PolicyTypeEgress {
@@ -310,24 +289,16 @@ func (a *analysis) direction(src, dst *node, addrs ipBlock, want Ports, dir netw
 	if side.workload == nil {
 		d.Allowed = true
 		d.Reason = "outside the cluster: no NetworkPolicy applies"
-		return d, nil
+		return d
 	}
 	d.Workload = side.workload.ID()
 	if side.Virtual && side.Kind != PeerService {
 		d.Workload = side.ID
 	}
-	for i := range a.model.NetworkPolicies {
-		np := &a.model.NetworkPolicies[i]
-		if !selects(np, *side.workload, dir) {
-			continue
-		}
-		name := np.Namespace + "/" + np.Name
+	from, to := a.peerOf(src, block), a.peerOf(dst, block)
+	for _, name := range a.engine.Selecting(side.index, dir) {
 		d.SelectedBy = append(d.SelectedBy, name)
-		allowed, err := a.policyAllows(np, dir, src, dst, addrs, want)
-		if err != nil {
-			return d, err
-		}
-		if allowed {
+		if a.engine.AllowedByPolicy(name, dir, from, to).Contains(want) {
 			d.AllowedBy = append(d.AllowedBy, name)
 		}
 	}
@@ -346,38 +317,7 @@ func (a *analysis) direction(src, dst *node, addrs ipBlock, want Ports, dir netw
 				strings.Join(d.SelectedBy, ", "), d.Workload, strings.ToLower(string(dir)))
 		}
 	}
-	return d, nil
-}
-
-// policyAllows asks netpol-analyzer what one policy alone says about one direction of the
-// connection: in a policy engine holding only the policy restricted to that direction (and the
-// two workloads), the other direction is open, so the answer is the policy's.
-func (a *analysis) policyAllows(np *networkingv1.NetworkPolicy, dir networkingv1.PolicyType, src, dst *node, addrs ipBlock, want Ports) (bool, error) {
-	var workloads []Workload
-	for _, n := range []*node{src, dst} {
-		if n.workload != nil {
-			workloads = append(workloads, *n.workload)
-		}
-	}
-	e, err := newEngine(a.nsLabels, []networkingv1.NetworkPolicy{*directional(np, dir)}, workloads)
-	if err != nil {
-		return false, err
-	}
-	var ps Ports
-	switch {
-	case src.workload != nil && dst.workload != nil:
-		ps, err = e.workloadConns(*src.workload, *dst.workload)
-	case src.workload == nil:
-		// The address block comes from the engine with every policy: it lies inside or outside
-		// each ipBlock of each policy, so one answer holds for all its addresses.
-		ps, err = e.conns(addrs.peer, e.peers[dst.workload.ID()])
-	default:
-		ps, err = e.conns(e.peers[src.workload.ID()], addrs.peer)
-	}
-	if err != nil {
-		return false, err
-	}
-	return ps.Contains(want), nil
+	return d
 }
 
 // WriteExplanation writes an explanation as text, for people.

@@ -87,7 +87,7 @@ func TestExplain(t *testing.T) {
 
 func TestExplainDefaultsAndErrors(t *testing.T) {
 	x := explainIn(t, topologies[0], "city-identity/vneid", "{dns}", 0)
-	if want := (Ports{{corev1.ProtocolTCP, 53, 53}}); !cmp.Equal(x.Port, want) {
+	if want := (Ports{{Protocol: corev1.ProtocolTCP, From: 53, To: 53}}); !cmp.Equal(x.Port, want) {
 		t.Errorf("default port = %s, want the first declared one, %s", x.Port, want)
 	}
 	m, err := ReadFiles([]string{sampleCity}, false, nil)

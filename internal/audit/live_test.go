@@ -89,7 +89,11 @@ func TestLiveAndOfflineAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			live, err := AuditCluster(context.Background(), listReader{m: asRunning(rendered)}, Options{})
+			cluster, err := ReadCluster(context.Background(), listReader{m: asRunning(rendered)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			live, err := Analyze(cluster, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -77,9 +77,9 @@ type metaObject[T any] interface {
 }
 
 func upsert[T any, P metaObject[T]](list []T, obj T) ([]T, bool) {
-	key := P(&obj).GetNamespace() + "/" + P(&obj).GetName()
+	ns, name := P(&obj).GetNamespace(), P(&obj).GetName()
 	for i := range list {
-		if P(&list[i]).GetNamespace()+"/"+P(&list[i]).GetName() == key {
+		if P(&list[i]).GetName() == name && P(&list[i]).GetNamespace() == ns {
 			list[i] = obj
 			return list, true
 		}
@@ -111,33 +111,33 @@ func (m *Model) sort() {
 
 // DeepCopy returns a copy of m that shares nothing with it.
 func (m *Model) DeepCopy() *Model {
-	out := &Model{Notes: slices.Clone(m.Notes)}
-	for i := range m.Namespaces {
-		out.Add(&m.Namespaces[i])
+	return &Model{
+		Namespaces:      deepCopyList(m.Namespaces),
+		NetworkPolicies: deepCopyList(m.NetworkPolicies),
+		Deployments:     deepCopyList(m.Deployments),
+		StatefulSets:    deepCopyList(m.StatefulSets),
+		DaemonSets:      deepCopyList(m.DaemonSets),
+		ReplicaSets:     deepCopyList(m.ReplicaSets),
+		Pods:            deepCopyList(m.Pods),
+		PublicServices:  deepCopyList(m.PublicServices),
+		NetworkZones:    deepCopyList(m.NetworkZones),
+		Notes:           slices.Clone(m.Notes),
 	}
-	for i := range m.NetworkPolicies {
-		out.Add(&m.NetworkPolicies[i])
+}
+
+// deepCopier is a pointer to a Kubernetes object that deep-copies itself.
+type deepCopier[T any] interface {
+	*T
+	DeepCopyInto(*T)
+}
+
+func deepCopyList[T any, P deepCopier[T]](list []T) []T {
+	if list == nil {
+		return nil
 	}
-	for i := range m.Deployments {
-		out.Add(&m.Deployments[i])
-	}
-	for i := range m.StatefulSets {
-		out.Add(&m.StatefulSets[i])
-	}
-	for i := range m.DaemonSets {
-		out.Add(&m.DaemonSets[i])
-	}
-	for i := range m.ReplicaSets {
-		out.Add(&m.ReplicaSets[i])
-	}
-	for i := range m.Pods {
-		out.Add(&m.Pods[i])
-	}
-	for i := range m.PublicServices {
-		out.Add(&m.PublicServices[i])
-	}
-	for i := range m.NetworkZones {
-		out.Add(&m.NetworkZones[i])
+	out := make([]T, len(list))
+	for i := range list {
+		P(&list[i]).DeepCopyInto(&out[i])
 	}
 	return out
 }

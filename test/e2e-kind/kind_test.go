@@ -415,7 +415,7 @@ func check(flows []*flow) {
 	}
 }
 
-// liveModel reads the cluster for the audit engine, as audit.AuditCluster does.
+// liveModel reads the cluster for the audit engine, as audit.ReadCluster does.
 func liveModel() *audit.Model {
 	m, err := audit.ReadCluster(ctx, k8s)
 	Expect(err).NotTo(HaveOccurred())

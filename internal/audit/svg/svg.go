@@ -8,11 +8,12 @@ import (
 	"github.com/goccy/go-graphviz"
 
 	"github.com/smartcity-io/smartcity-operator/internal/audit"
+	"github.com/smartcity-io/smartcity-operator/internal/audit/format"
 )
 
-// Report draws a report's graph (audit.DOT) as an SVG document.
+// Report draws a report's graph (format.DOT) as an SVG document.
 func Report(ctx context.Context, r *audit.Report) ([]byte, error) {
-	return FromDOT(ctx, audit.DOT(r))
+	return FromDOT(ctx, format.DOT(r))
 }
 
 // FromDOT lays out a Graphviz DOT graph with dot and returns it as an SVG document.

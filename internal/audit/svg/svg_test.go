@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/smartcity-io/smartcity-operator/internal/audit"
+	"github.com/smartcity-io/smartcity-operator/internal/audit/format"
 )
 
 // nodeTitles parses an SVG document (failing on anything that is not well-formed XML) and
@@ -74,7 +75,7 @@ func TestReportSVG(t *testing.T) {
 				t.Fatal(err)
 			}
 			titles := nodeTitles(t, doc)
-			want := audit.GraphNodes(r)
+			want := format.GraphNodes(r)
 			if len(want) == 0 {
 				t.Fatal("the graph has no node")
 			}
