@@ -15,11 +15,13 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -84,6 +86,7 @@ var _ = BeforeSuite(func() {
 	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   managerCache(),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(SetupIndexes(ctx, mgr)).To(Succeed())
@@ -93,8 +96,10 @@ var _ = BeforeSuite(func() {
 		Options:  render.Options{IngressClass: "city", ZoneServiceType: corev1.ServiceTypeNodePort},
 	}
 	Expect(services.SetupWithManager(mgr)).To(Succeed())
+	connectivity := &ConnectivityReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("smartcity-operator"), Options: services.Options}
+	Expect(connectivity.SetupWithManager(mgr)).To(Succeed())
 	// The suite's own registry, as main.go registers the collector with controller-runtime's.
-	collector = services.Collector(mgr.GetClient())
+	collector = Collector(mgr.GetClient(), connectivity)
 	metricsRegistry = prometheus.NewPedanticRegistry()
 	Expect(metricsRegistry.Register(collector)).To(Succeed())
 	Expect((&NetworkZoneReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)).To(Succeed())
@@ -104,6 +109,13 @@ var _ = BeforeSuite(func() {
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
 })
+
+// managerCache are main.go's cache options: of the pods, only the operator's.
+func managerCache() cache.Options {
+	managedPods, err := labels.Parse(render.LabelManagedBy + "=" + render.FieldManager)
+	Expect(err).NotTo(HaveOccurred())
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: managedPods}}}
+}
 
 var _ = AfterSuite(func() {
 	cancel()
