@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -41,6 +42,9 @@ type ConnectivityReconciler struct {
 	Options render.Options
 
 	violations violationStore
+	// applied holds, by "namespace/name", the last ConnectivityVerified this controller
+	// applied, so that its own writes do not wake it again.
+	applied sync.Map
 }
 
 // +kubebuilder:rbac:groups=platform.smartcity.io,resources=publicservices,verbs=get;list;watch
@@ -58,12 +62,12 @@ func (r *ConnectivityReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	svc := &platformv1alpha1.PublicService{}
 	if err := r.Get(ctx, req.NamespacedName, svc); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.violations.forget(req.String())
+			r.forget(req.String())
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !svc.DeletionTimestamp.IsZero() {
-		r.violations.forget(req.String())
+		r.forget(req.String())
 		return ctrl.Result{}, nil
 	}
 	result, err := r.verify(ctx, svc)
@@ -71,6 +75,12 @@ func (r *ConnectivityReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, r.applyCondition(ctx, svc, result)
+}
+
+// forget drops what the controller keeps about a service that is gone.
+func (r *ConnectivityReconciler) forget(key string) {
+	r.violations.forget(key)
+	r.applied.Delete(key)
 }
 
 // verify audits the namespaces the service's flows involve and records its violations.
@@ -107,6 +117,7 @@ func (r *ConnectivityReconciler) applyCondition(ctx context.Context, svc *platfo
 	if cond == nil || (live != nil && equality.Semantic.DeepEqual(*live, *cond) && hasStatusApplyEntry(svc, ConnectivityFieldManager)) {
 		return nil
 	}
+	cond.LastTransitionTime = cond.LastTransitionTime.Rfc3339Copy() // as the API server stores it
 	ac, err := statusApplyConfiguration(svc, &platformv1alpha1.PublicServiceStatus{Conditions: []metav1.Condition{*cond}})
 	if err != nil {
 		return err
@@ -117,6 +128,7 @@ func (r *ConnectivityReconciler) applyCondition(ctx context.Context, svc *platfo
 		}
 		return fmt.Errorf("failed to apply ConnectivityVerified: %w", err)
 	}
+	r.applied.Store(client.ObjectKeyFromObject(svc).String(), *cond)
 	return nil
 }
 
@@ -128,7 +140,7 @@ func (r *ConnectivityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("connectivity").
 		For(&platformv1alpha1.PublicService{}, builder.WithPredicates(predicate.Or[client.Object](
-			predicate.GenerationChangedPredicate{}, connectivityConditionChanged{}))).
+			predicate.GenerationChangedPredicate{}, r.conditionChangedElsewhere()))).
 		Watches(&platformv1alpha1.PublicService{}, handler.EnqueueRequestsFromMapFunc(r.relatedServices),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&platformv1alpha1.NetworkZone{}, handler.EnqueueRequestsFromMapFunc(r.servicesUsingZone),
@@ -199,22 +211,23 @@ func (r *ConnectivityReconciler) servicesInvolving(ctx context.Context, ns strin
 	return requests(keys, "")
 }
 
-// connectivityConditionChanged passes updates that change ConnectivityVerified, so that the
-// controller restores its condition if another writer removes or changes it.
-type connectivityConditionChanged struct {
-	predicate.TypedFuncs[client.Object]
-}
-
-// Update implements predicate.Predicate.
-func (connectivityConditionChanged) Update(e event.UpdateEvent) bool {
-	before, okBefore := e.ObjectOld.(*platformv1alpha1.PublicService)
-	after, okAfter := e.ObjectNew.(*platformv1alpha1.PublicService)
-	if !okBefore || !okAfter {
-		return false
-	}
-	return !equality.Semantic.DeepEqual(
-		meta.FindStatusCondition(before.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified),
-		meta.FindStatusCondition(after.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified))
+// conditionChangedElsewhere passes updates that change ConnectivityVerified to something this
+// controller did not apply, so that it restores its condition if another writer removes or
+// changes it; its own writes wake nothing.
+func (r *ConnectivityReconciler) conditionChangedElsewhere() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		before, okBefore := e.ObjectOld.(*platformv1alpha1.PublicService)
+		after, okAfter := e.ObjectNew.(*platformv1alpha1.PublicService)
+		if !okBefore || !okAfter {
+			return false
+		}
+		now := meta.FindStatusCondition(after.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified)
+		if equality.Semantic.DeepEqual(meta.FindStatusCondition(before.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified), now) {
+			return false
+		}
+		mine, ok := r.applied.Load(client.ObjectKeyFromObject(after).String())
+		return !ok || now == nil || !equality.Semantic.DeepEqual(mine, *now)
+	}}
 }
 
 // workloadChanged passes the workload events that can change an audit: creation and deletion

@@ -130,7 +130,7 @@ func TestWorkloadChanged(t *testing.T) {
 	}
 }
 
-func TestConnectivityConditionChanged(t *testing.T) {
+func TestConditionChangedElsewhere(t *testing.T) {
 	withCV := func(status metav1.ConditionStatus) *platformv1alpha1.PublicService {
 		svc := testutil.PublicService("forms", "city").Obj()
 		svc.Status.Conditions = []metav1.Condition{
@@ -143,14 +143,17 @@ func TestConnectivityConditionChanged(t *testing.T) {
 	otherChanged.Status.Conditions[0].Message = "changed"
 	removed := withCV(metav1.ConditionTrue)
 	removed.Status.Conditions = removed.Status.Conditions[:1]
-	p := connectivityConditionChanged{}
+	r := &ConnectivityReconciler{}
+	r.applied.Store("city/forms", withCV(metav1.ConditionTrue).Status.Conditions[1])
+	p := r.conditionChangedElsewhere()
 	for _, tc := range []struct {
 		name     string
 		old, new *platformv1alpha1.PublicService
 		want     bool
 	}{
 		{"another condition changed", withCV(metav1.ConditionTrue), otherChanged, false},
-		{"ConnectivityVerified changed", withCV(metav1.ConditionTrue), withCV(metav1.ConditionFalse), true},
+		{"ConnectivityVerified changed by someone else", withCV(metav1.ConditionTrue), withCV(metav1.ConditionFalse), true},
+		{"ConnectivityVerified changed to what this controller applied", withCV(metav1.ConditionFalse), withCV(metav1.ConditionTrue), false},
 		{"ConnectivityVerified removed", withCV(metav1.ConditionTrue), removed, true},
 	} {
 		if got := p.Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
