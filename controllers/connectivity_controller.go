@@ -86,6 +86,15 @@ func (r *ConnectivityReconciler) forget(key string) {
 // verify audits the namespaces the service's flows involve and records its violations.
 func (r *ConnectivityReconciler) verify(ctx context.Context, svc *platformv1alpha1.PublicService) (connectivityResult, error) {
 	key := client.ObjectKeyFromObject(svc).String()
+	// The PublicService controller creates the Deployment (after the NetworkPolicy); until it
+	// exists there is nothing to verify, and its creation starts the verification.
+	if err := r.Get(ctx, client.ObjectKeyFromObject(svc), &appsv1.Deployment{}); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.violations.forget(key)
+			return connectivityResult{}, nil
+		}
+		return connectivityResult{}, fmt.Errorf("failed to get the Deployment: %w", err)
+	}
 	w, err := gatherWorld(ctx, r.Client, svc)
 	if err != nil {
 		return connectivityResult{}, err
