@@ -1,4 +1,4 @@
-// Command smartcity-operator runs the PublicService and NetworkZone controllers.
+// Command smartcity-operator runs the PublicService, connectivity and NetworkZone controllers.
 package main
 
 import (
@@ -132,7 +132,15 @@ func run(ctx context.Context, f options.Manager) error {
 	if err := services.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up PublicService controller: %w", err)
 	}
-	if err := metrics.Registry.Register(services.Collector(mgr.GetClient())); err != nil {
+	var connectivity *controllers.ConnectivityReconciler
+	if f.VerifyConnectivity {
+		connectivity = &controllers.ConnectivityReconciler{Client: mgr.GetClient(), Recorder: services.Recorder, Options: renderOpts,
+			MaxConcurrentReconciles: f.ConnectivityConcurrency}
+		if err := connectivity.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("failed to set up connectivity controller: %w", err)
+		}
+	}
+	if err := metrics.Registry.Register(controllers.Collector(mgr.GetClient(), connectivity)); err != nil {
 		return fmt.Errorf("failed to register metrics: %w", err)
 	}
 	if err := (&controllers.NetworkZoneReconciler{Client: mgr.GetClient(), MaxConcurrentReconciles: f.NetworkZoneConcurrency}).SetupWithManager(mgr); err != nil {

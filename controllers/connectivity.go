@@ -1,61 +1,88 @@
 package controllers
 
 import (
-	"context"
-	"fmt"
+	"cmp"
 	"slices"
 
-	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/smartcity-io/smartcity-operator/internal/audit"
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/intent"
+	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
-// +kubebuilder:rbac:groups=apps,resources=replicasets;statefulsets;daemonsets,verbs=get;list;watch
+// This file decides what the connectivity controller (connectivity_controller.go) reports:
+// which namespaces a service's verification reads, and its ConnectivityVerified condition.
 
-// verifyConnectivity computes the service's effective connectivity from every NetworkPolicy
-// present (including foreign ones) and compares it with the intent: ConnectivityVerified.
-// It reads the namespaces the service's flows involve; other pods are represented by the
-// audit's {any-pod} stand-in.
-func (r *PublicServiceReconciler) verifyConnectivity(ctx context.Context, s *scope) error {
-	if r.SkipConnectivityVerification {
-		return nil
-	}
-	key := s.svc.Namespace + "/" + s.svc.Name
-	model, err := audit.ReadCluster(ctx, r.Client)
-	if err != nil {
-		return fmt.Errorf("failed to read the cluster for the connectivity audit: %w", err)
-	}
-	report, err := audit.Analyze(model.Within(r.flowNamespaces(s)...), audit.Options{Render: r.Options})
-	if err != nil {
-		r.violations.forget(key)
-		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeWarning, "AuditFailed", "Audit", "the connectivity audit failed: %v", err)
-		s.connectivity = &connectivityResult{failed: true}
-		return nil
-	}
-	r.violations.record(key, report.Violations, key)
-	summary, ok := report.Service(s.svc.Namespace, s.svc.Name)
-	s.connectivity = &connectivityResult{audited: ok}
-	if ok {
-		s.connectivity.verified, s.connectivity.message = summary.Verified, summary.Message()
-	}
-	return nil
+// connectivityResult is the outcome of the connectivity audit of one service.
+type connectivityResult struct {
+	// failed: the audit could not run (the error went to a Warning event).
+	failed bool
+	// audited: the audit found the service's workload.
+	audited bool
+	// verified: the effective flows equal the intent.
+	verified bool
+	// message describes the flows (Summary.Message).
+	message string
 }
 
-// flowNamespaces lists the namespaces whose objects decide the service's flows: its own, its
-// peers', the cluster DNS and the ingress controller's.
-func (r *PublicServiceReconciler) flowNamespaces(s *scope) []string {
-	opts := r.Options.WithDefaults()
-	ns := []string{s.svc.Namespace, opts.DNSNamespace, opts.IngressControllerNamespace}
-	for _, p := range append(slices.Clone(s.flows.IngressServices), s.flows.EgressServices...) {
+// connectivityCondition derives ConnectivityVerified for generation gen from the audit's
+// outcome, keeping prev's lastTransitionTime while the status is unchanged. It returns nil
+// when there is nothing to report yet: the service has no workload and had no verdict before
+// (its Deployment's creation starts the next verification). prev is not modified.
+func connectivityCondition(prev *metav1.Condition, gen int64, c connectivityResult) *metav1.Condition {
+	status, reason, message := metav1.ConditionUnknown, platformv1alpha1.ReasonAuditFailed, ""
+	switch {
+	case c.failed:
+		message = "the connectivity audit failed; the error is in a Warning event"
+	case !c.audited && prev == nil:
+		return nil
+	case !c.audited:
+		message = "the service has no workload to audit yet"
+	case c.verified:
+		status, reason, message = metav1.ConditionTrue, platformv1alpha1.ReasonEffectiveMatchesIntent, c.message
+	default:
+		status, reason, message = metav1.ConditionFalse, platformv1alpha1.ReasonConnectivityMismatch, c.message
+	}
+	var conds []metav1.Condition
+	if prev != nil {
+		conds = []metav1.Condition{*prev}
+	}
+	meta.SetStatusCondition(&conds, metav1.Condition{
+		Type: platformv1alpha1.ConditionConnectivityVerified, Status: status, Reason: reason,
+		Message: truncate(message, maxMessage), ObservedGeneration: gen,
+	})
+	return &conds[0]
+}
+
+// flowNamespaces lists the namespaces whose objects decide a service's flows: its own, its
+// peers', the cluster DNS and the ingress controller's. The verification reads these only;
+// pods elsewhere are represented by the audit's {any-pod} stand-in.
+func flowNamespaces(opts render.Options, svc *platformv1alpha1.PublicService, spec *platformv1alpha1.PublicServiceSpec,
+	flows intent.Resolved) []string {
+	opts = opts.WithDefaults()
+	ns := make([]string, 0, 3+len(flows.IngressServices)+len(flows.EgressServices)+len(flows.Unadmitted)+len(spec.Consumes)+len(spec.AllowFrom))
+	ns = append(ns, svc.Namespace, opts.DNSNamespace, opts.IngressControllerNamespace)
+	for _, p := range append(slices.Clone(flows.IngressServices), flows.EgressServices...) {
 		ns = append(ns, p.Namespace)
 	}
-	for _, u := range s.flows.Unadmitted {
+	for _, u := range flows.Unadmitted {
 		ns = append(ns, u.Namespace)
 	}
-	for _, c := range s.spec.Consumes {
-		ns = append(ns, c.Namespace)
+	ns = append(ns, specNamespaces(svc.Namespace, spec)...)
+	slices.Sort(ns)
+	return slices.Compact(ns)
+}
+
+// specNamespaces lists the namespaces a service's spec names in consumes and allowFrom (an
+// entry without a namespace names the service's own).
+func specNamespaces(own string, spec *platformv1alpha1.PublicServiceSpec) []string {
+	var ns []string
+	for _, c := range spec.Consumes {
+		ns = append(ns, cmp.Or(c.Namespace, own))
 	}
-	for _, a := range s.spec.AllowFrom {
+	for _, a := range spec.AllowFrom {
 		if a.Namespace != "" {
 			ns = append(ns, a.Namespace)
 		}

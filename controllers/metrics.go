@@ -57,24 +57,30 @@ var (
 )
 
 // Collector returns the collector of the city's metrics: the PublicServices per condition,
-// read through reader at scrape time, and the violations found by this reconciler's
-// connectivity checks. The caller registers it once (main.go, with controller-runtime's
-// registry).
-func (r *PublicServiceReconciler) Collector(reader client.Reader) prometheus.Collector {
-	return &cityCollector{reader: reader, violations: &r.violations}
+// read through reader at scrape time, and the violations found by the connectivity
+// controller's verifications (none when connectivity is nil: verification is off). The
+// caller registers it once (main.go, with controller-runtime's registry).
+func Collector(reader client.Reader, connectivity *ConnectivityReconciler) prometheus.Collector {
+	c := &cityCollector{reader: reader}
+	if connectivity != nil {
+		c.violations = &connectivity.violations
+	}
+	return c
 }
 
 // cityCollector exports, at scrape time, the PublicServices per condition (from the cache)
 // and the violations found by the last connectivity verification of each existing service.
 type cityCollector struct {
 	reader     client.Reader
-	violations *violationStore
+	violations *violationStore // nil when verification is off
 }
 
 // Describe implements prometheus.Collector.
 func (c *cityCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- servicesDesc
-	ch <- violationsDesc
+	if c.violations != nil {
+		ch <- violationsDesc
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -106,6 +112,9 @@ func (c *cityCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(servicesDesc, prometheus.GaugeValue, float64(n), k[0], k[1])
+	}
+	if c.violations == nil {
+		return
 	}
 	kinds := map[audit.ViolationKind]int{audit.TooOpen: 0, audit.TooClosed: 0, audit.Unisolated: 0, audit.OneSided: 0}
 	for key, byKind := range c.violations.snapshot() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -14,6 +15,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -36,7 +38,8 @@ type PublicServiceReconciler struct {
 	Options  render.Options
 	// ClusterDomain is the cluster's DNS domain, for status.endpoint. Defaults to cluster.local.
 	ClusterDomain string
-	// SkipConnectivityVerification turns the ConnectivityVerified audit off.
+	// SkipConnectivityVerification says that no connectivity controller runs
+	// (--verify-connectivity=false): nothing maintains ConnectivityVerified.
 	SkipConnectivityVerification bool
 	// APIReader reads without the cache, for what the cache strips (apply.go); nil reads
 	// through Client.
@@ -45,8 +48,6 @@ type PublicServiceReconciler struct {
 	MaxConcurrentReconciles int
 
 	applied applyMemo // the last apply of each child (applymemo.go)
-
-	violations violationStore
 }
 
 // scope is the state of one reconcile, passed from step to step. Steps record what they
@@ -124,7 +125,6 @@ func (r *PublicServiceReconciler) steps() []step {
 		{"disruption budget", r.reconcileDisruptionBudget},
 		{"exposure", r.reconcileExposure},
 		{"availability", r.observeAvailability},
-		{"connectivity verification", r.verifyConnectivity},
 	}
 }
 
@@ -339,21 +339,52 @@ func (r *PublicServiceReconciler) deleteIfOwned(ctx context.Context, s *scope, k
 	return err
 }
 
-// patchStatus computes the status from the observations and writes it once, only if it changed.
+// patchStatus computes the status from the observations and applies it (server-side, under
+// render.FieldManager) only if it changed: every field but ConnectivityVerified, which the
+// connectivity controller applies under its own manager. A status written by earlier versions
+// with merge patches has its ownership moved first (upgradeStatusOwnership), so that
+// conditions no longer computed are removed.
 func (r *PublicServiceReconciler) patchStatus(ctx context.Context, s *scope) error {
-	st := computeStatus(&s.svc.Status, s.svc.Generation, &s.spec, &s.observations)
-	if equality.Semantic.DeepEqual(st, s.svc.Status) {
+	prev := ownStatus(s.svc.Status)
+	st := computeStatus(&prev, s.svc.Generation, &s.spec, &s.observations)
+	migrated, err := upgradeStatusOwnership(ctx, r.Client, s.svc, render.FieldManager)
+	if err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if !migrated && equality.Semantic.DeepEqual(st, withoutCondition(s.svc.Status, platformv1alpha1.ConditionConnectivityVerified)) {
 		return nil
 	}
-	patch := client.MergeFrom(s.svc.DeepCopy())
-	s.svc.Status = st
-	if err := r.Status().Patch(ctx, s.svc, patch); err != nil {
+	if cv := meta.FindStatusCondition(s.svc.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified); migrated && cv != nil &&
+		!r.SkipConnectivityVerification && !hasStatusApplyEntry(s.svc, ConnectivityFieldManager) {
+		// The migration made this manager the condition's owner: keep it until the connectivity
+		// controller applies it, so that it is never missing. This manager releases it at its
+		// next status change.
+		st.Conditions = append(st.Conditions, *cv)
+	}
+	ac, err := statusApplyConfiguration(s.svc, &st)
+	if err != nil {
+		return err
+	}
+	if err := r.Status().Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("failed to patch status: %w", err)
+		return fmt.Errorf("failed to apply status: %w", err)
 	}
 	return nil
+}
+
+// ownStatus is st with only the conditions the PublicService controller computes.
+func ownStatus(st platformv1alpha1.PublicServiceStatus) platformv1alpha1.PublicServiceStatus {
+	own := append(slices.Clone(readyParts), platformv1alpha1.ConditionReady)
+	st.Conditions = slices.DeleteFunc(slices.Clone(st.Conditions), func(c metav1.Condition) bool { return !slices.Contains(own, c.Type) })
+	return st
+}
+
+// withoutCondition is st without the condition of type typ.
+func withoutCondition(st platformv1alpha1.PublicServiceStatus, typ string) platformv1alpha1.PublicServiceStatus {
+	st.Conditions = slices.DeleteFunc(slices.Clone(st.Conditions), func(c metav1.Condition) bool { return c.Type == typ })
+	return st
 }
 
 // namespaceTerminating reports whether the namespace is being deleted.

@@ -33,6 +33,8 @@ const (
 	indexConsumes  = "spec.consumes"  // "namespace/name" of each consumed service
 	indexAllowFrom = "spec.allowFrom" // "namespace/name" of each admitted service, "namespace/*" of each admitted namespace
 	indexZones     = "spec.zones"     // name of each referenced NetworkZone
+	// indexNamespaces: each namespace the spec names in consumes and allowFrom.
+	indexNamespaces = "spec.namespaces"
 )
 
 type applyConfiguration = runtime.ApplyConfiguration
@@ -44,6 +46,9 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		indexConsumes:  intent.ConsumedKeys,
 		indexAllowFrom: intent.AdmittedKeys,
 		indexZones:     intent.ZoneNames,
+		indexNamespaces: func(svc *platformv1alpha1.PublicService) []string {
+			return specNamespaces(svc.Namespace, &svc.Spec)
+		},
 	} {
 		if err := idx.IndexField(ctx, &platformv1alpha1.PublicService{}, name, func(o client.Object) []string {
 			return fn(o.(*platformv1alpha1.PublicService))
@@ -55,21 +60,25 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 }
 
 // SetupWithManager registers the reconciler: it owns the children, and watches the services
-// and zones that change a service's flows, and its pods for failure reasons.
+// and zones that change a service's flows, and its pods for failure reasons. A service's own
+// status writes, and the connectivity controller's, wake nothing: only changes of its spec,
+// labels or annotations do.
 func (r *PublicServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&platformv1alpha1.PublicService{}).
+		For(&platformv1alpha1.PublicService{}, builder.WithPredicates(predicate.Or[client.Object](
+			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Named("publicservice").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Owns(&networkingv1.NetworkPolicy{}).
-		Watches(&networkingv1.NetworkPolicy{}, handler.EnqueueRequestsFromMapFunc(r.servicesNearPolicy)).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
-		Watches(&platformv1alpha1.PublicService{}, handler.EnqueueRequestsFromMapFunc(r.relatedServices)).
-		Watches(&platformv1alpha1.NetworkZone{}, handler.EnqueueRequestsFromMapFunc(r.servicesUsingZone)).
+		Watches(&platformv1alpha1.PublicService{}, handler.EnqueueRequestsFromMapFunc(r.relatedServices),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&platformv1alpha1.NetworkZone{}, handler.EnqueueRequestsFromMapFunc(r.servicesUsingZone),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})). // a zone's status never changes a service
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.servicesInNamespace),
 			builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podOwner))
@@ -90,6 +99,12 @@ func (r *PublicServiceReconciler) relatedServices(ctx context.Context, o client.
 	if !ok {
 		return nil
 	}
+	return requests(relatedKeys(ctx, r.Client, svc), client.ObjectKeyFromObject(svc).String())
+}
+
+// relatedKeys lists the "namespace/name" keys of the services whose flows depend on svc: those
+// it consumes or admits, and those that consume or admit it.
+func relatedKeys(ctx context.Context, c client.Reader, svc *platformv1alpha1.PublicService) []string {
 	keys := slices.DeleteFunc(append(intent.ConsumedKeys(svc), intent.AdmittedKeys(svc)...), intent.IsNamespaceKey)
 	self := client.ObjectKeyFromObject(svc).String()
 	for _, q := range []client.MatchingFields{
@@ -98,7 +113,7 @@ func (r *PublicServiceReconciler) relatedServices(ctx context.Context, o client.
 		{indexAllowFrom: intent.NamespaceKey(svc.Namespace)},
 	} {
 		list := &platformv1alpha1.PublicServiceList{}
-		if err := r.List(ctx, list, q); err != nil {
+		if err := c.List(ctx, list, q); err != nil {
 			ctrl.LoggerFrom(ctx).Error(err, "Failed to list related services", "fields", q)
 			continue
 		}
@@ -106,29 +121,12 @@ func (r *PublicServiceReconciler) relatedServices(ctx context.Context, o client.
 			keys = append(keys, client.ObjectKeyFromObject(&list.Items[i]).String())
 		}
 	}
-	return requests(keys, self)
+	return keys
 }
 
 // servicesUsingZone maps a changed zone to the services that reference it.
 func (r *PublicServiceReconciler) servicesUsingZone(ctx context.Context, o client.Object) []reconcile.Request {
 	return listRequests(ctx, r.Client, client.MatchingFields{indexZones: o.GetName()})
-}
-
-// servicesNearPolicy maps any NetworkPolicy (foreign ones too) to the services of its
-// namespace and the services related to them, whose verified connectivity it may change.
-func (r *PublicServiceReconciler) servicesNearPolicy(ctx context.Context, o client.Object) []reconcile.Request {
-	if r.SkipConnectivityVerification {
-		return nil
-	}
-	local := listRequests(ctx, r.Client, client.InNamespace(o.GetNamespace()))
-	out := slices.Clone(local)
-	for _, req := range local {
-		svc := &platformv1alpha1.PublicService{}
-		if err := r.Get(ctx, req.NamespacedName, svc); err == nil {
-			out = append(out, r.relatedServices(ctx, svc)...)
-		}
-	}
-	return out
 }
 
 // servicesInNamespace maps a namespace whose labels changed to its services (zone consent).

@@ -45,9 +45,6 @@ type observations struct {
 
 	// endpoint is the Service's in-cluster address, after the service step.
 	endpoint string
-
-	// connectivity is the connectivity audit's outcome; nil when it did not run.
-	connectivity *connectivityResult
 }
 
 // childApply is the outcome of applying one child: err is nil (applied), a *conflictError, or
@@ -55,18 +52,6 @@ type observations struct {
 type childApply struct {
 	kind string
 	err  error
-}
-
-// connectivityResult is the outcome of the connectivity audit of one service.
-type connectivityResult struct {
-	// failed: the audit could not run (the error went to a Warning event).
-	failed bool
-	// audited: the audit found the service's workload.
-	audited bool
-	// verified: the effective flows equal the intent.
-	verified bool
-	// message describes the flows (Summary.Message).
-	message string
 }
 
 // readyParts are the conditions whose conjunction is Ready, in the order messages name them.
@@ -109,7 +94,6 @@ func computeStatus(prev *platformv1alpha1.PublicServiceStatus, gen int64, spec *
 	setNetworkIsolated(&st, gen, o)
 	setAvailable(&st, gen, *spec.Replicas.Min, o)
 	setReady(&st, gen)
-	setConnectivityVerified(&st, gen, o)
 	return st
 }
 
@@ -191,26 +175,6 @@ func setReady(st *platformv1alpha1.PublicServiceStatus, gen int64) {
 		return
 	}
 	setCondition(st, gen, platformv1alpha1.ConditionReady, metav1.ConditionFalse, platformv1alpha1.ReasonNotReady, strings.Join(notReady, "; "))
-}
-
-// setConnectivityVerified sets ConnectivityVerified, which is not part of Ready. When the
-// audit did not run (it is off, or an earlier step stopped), the condition is left as it was.
-func setConnectivityVerified(st *platformv1alpha1.PublicServiceStatus, gen int64, o *observations) {
-	c := o.connectivity
-	set := func(status metav1.ConditionStatus, reason, message string) {
-		setCondition(st, gen, platformv1alpha1.ConditionConnectivityVerified, status, reason, message)
-	}
-	switch {
-	case c == nil:
-	case c.failed:
-		set(metav1.ConditionUnknown, platformv1alpha1.ReasonAuditFailed, "the connectivity audit failed; the error is in a Warning event")
-	case !c.audited:
-		set(metav1.ConditionUnknown, platformv1alpha1.ReasonAuditFailed, "the service has no workload to audit yet")
-	case c.verified:
-		set(metav1.ConditionTrue, platformv1alpha1.ReasonEffectiveMatchesIntent, c.message)
-	default:
-		set(metav1.ConditionFalse, platformv1alpha1.ReasonConnectivityMismatch, c.message)
-	}
 }
 
 // applyFailure gives the reason and message of a child that could not be applied. The

@@ -220,24 +220,6 @@ func TestSetDependenciesSatisfied(t *testing.T) {
 		func(st *platformv1alpha1.PublicServiceStatus, o *observations) { setDependenciesSatisfied(st, 1, o) })
 }
 
-func TestSetConnectivityVerified(t *testing.T) {
-	const typ = platformv1alpha1.ConditionConnectivityVerified
-	previous := cond(typ, metav1.ConditionTrue, platformv1alpha1.ReasonEffectiveMatchesIntent, "before")
-	cases := []conditionCase{
-		{"verified", observations{connectivity: &connectivityResult{audited: true, verified: true, message: "ok"}},
-			cond(typ, metav1.ConditionTrue, platformv1alpha1.ReasonEffectiveMatchesIntent, "ok")},
-		{"mismatch", observations{connectivity: &connectivityResult{audited: true, message: "extra ingress from {any-pod}"}},
-			cond(typ, metav1.ConditionFalse, platformv1alpha1.ReasonConnectivityMismatch, "extra ingress from {any-pod}")},
-		{"no workload yet", observations{connectivity: &connectivityResult{}},
-			cond(typ, metav1.ConditionUnknown, platformv1alpha1.ReasonAuditFailed, "the service has no workload to audit yet")},
-		{"the audit failed: no error text", observations{connectivity: &connectivityResult{failed: true}},
-			cond(typ, metav1.ConditionUnknown, platformv1alpha1.ReasonAuditFailed, "the connectivity audit failed; the error is in a Warning event")},
-		{"not observed: an earlier step stopped, the last verdict stays", observations{stopped: stoppedByPolicy}, previous},
-	}
-	testCondition(t, cases, []metav1.Condition{previous},
-		func(st *platformv1alpha1.PublicServiceStatus, o *observations) { setConnectivityVerified(st, 1, o) })
-}
-
 // TestComputeStatus checks the fields beside the conditions, and that a stopped reconcile
 // marks every part of Ready it did not reach.
 func TestComputeStatus(t *testing.T) {

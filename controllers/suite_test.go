@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -87,7 +88,7 @@ var _ = BeforeSuite(func() {
 	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   leancache.Apply(cache.Options{}), // main.go's transforms
+		Cache:   leancache.Apply(managerCache()), // main.go's transforms
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(SetupIndexes(ctx, mgr)).To(Succeed())
@@ -100,8 +101,11 @@ var _ = BeforeSuite(func() {
 		MaxConcurrentReconciles: options.DefaultPublicServiceConcurrency,
 	}
 	Expect(services.SetupWithManager(mgr)).To(Succeed())
+	connectivity := &ConnectivityReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("smartcity-operator"), Options: services.Options,
+		MaxConcurrentReconciles: options.DefaultConnectivityConcurrency}
+	Expect(connectivity.SetupWithManager(mgr)).To(Succeed())
 	// The suite's own registry, as main.go registers the collector with controller-runtime's.
-	collector = services.Collector(mgr.GetClient())
+	collector = Collector(mgr.GetClient(), connectivity)
 	metricsRegistry = prometheus.NewPedanticRegistry()
 	Expect(metricsRegistry.Register(collector)).To(Succeed())
 	Expect((&NetworkZoneReconciler{Client: mgr.GetClient(), MaxConcurrentReconciles: options.DefaultNetworkZoneConcurrency}).
@@ -112,6 +116,13 @@ var _ = BeforeSuite(func() {
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
 })
+
+// managerCache are main.go's cache options: of the pods, only the operator's.
+func managerCache() cache.Options {
+	managedPods, err := labels.Parse(render.LabelManagedBy + "=" + render.FieldManager)
+	Expect(err).NotTo(HaveOccurred())
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: managedPods}}}
+}
 
 var _ = AfterSuite(func() {
 	cancel()

@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/smartcity-io/smartcity-operator/internal/netpol"
 )
 
 // sampleCity is the reference city of the project.
@@ -192,5 +196,20 @@ func TestReadFilesStdinListsAndRecursion(t *testing.T) {
 	m, err = ReadFiles([]string{"-"}, false, stdin)
 	if err != nil || len(m.Pods) != 1 || m.Pods[0].Namespace != "default" {
 		t.Errorf("from stdin: %+v, err %v; want pod default/p", m.Pods, err)
+	}
+}
+
+// A city's service can miss hundreds of flows: the message names three of each list and how
+// many there are.
+func TestServiceSummaryMessageOfACity(t *testing.T) {
+	var missing []PeerPorts
+	for i := range 300 {
+		missing = append(missing, PeerPorts{Peer: fmt.Sprintf("ns-%03d/consumer", i), Ports: netpol.PortsOf(corev1.ProtocolTCP, 8080)})
+	}
+	s := ServiceSummary{MissingIngress: missing, ExtraEgress: missing[:2]}
+	want := "missing ingress (300): ns-000/consumer TCP 8080; ns-001/consumer TCP 8080; ns-002/consumer TCP 8080; and 297 more; " +
+		"extra egress: ns-000/consumer TCP 8080; ns-001/consumer TCP 8080"
+	if got := s.Message(); got != want {
+		t.Errorf("Message() = %q, want %q", got, want)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -211,27 +212,67 @@ func namespaced(obj runtime.Object) bool {
 // and NetworkZones. The reader needs list permission on each of them.
 func ReadCluster(ctx context.Context, c client.Reader) (*Model, error) {
 	m := &Model{}
-	lists := []struct {
-		list client.ObjectList
-		add  func(client.ObjectList)
-	}{
-		{&corev1.NamespaceList{}, func(l client.ObjectList) { m.Namespaces = l.(*corev1.NamespaceList).Items }},
-		{&networkingv1.NetworkPolicyList{}, func(l client.ObjectList) { m.NetworkPolicies = l.(*networkingv1.NetworkPolicyList).Items }},
-		{&appsv1.DeploymentList{}, func(l client.ObjectList) { m.Deployments = l.(*appsv1.DeploymentList).Items }},
-		{&appsv1.StatefulSetList{}, func(l client.ObjectList) { m.StatefulSets = l.(*appsv1.StatefulSetList).Items }},
-		{&appsv1.DaemonSetList{}, func(l client.ObjectList) { m.DaemonSets = l.(*appsv1.DaemonSetList).Items }},
-		{&appsv1.ReplicaSetList{}, func(l client.ObjectList) { m.ReplicaSets = l.(*appsv1.ReplicaSetList).Items }},
-		{&corev1.PodList{}, func(l client.ObjectList) { m.Pods = l.(*corev1.PodList).Items }},
-		{&platformv1alpha1.PublicServiceList{}, func(l client.ObjectList) { m.PublicServices = l.(*platformv1alpha1.PublicServiceList).Items }},
-		{&platformv1alpha1.NetworkZoneList{}, func(l client.ObjectList) { m.NetworkZones = l.(*platformv1alpha1.NetworkZoneList).Items }},
+	if err := readList(ctx, c, &corev1.NamespaceList{}, func(l *corev1.NamespaceList) { m.Namespaces = l.Items }); err != nil {
+		return nil, err
 	}
-	for _, l := range lists {
-		if err := c.List(ctx, l.list); err != nil {
-			kind := strings.TrimSuffix(fmt.Sprintf("%T", l.list), "List")
-			return nil, fmt.Errorf("failed to list %s: %w", kind[strings.LastIndex(kind, ".")+1:]+"s", err)
-		}
-		l.add(l.list)
+	if err := readNamespaced(ctx, c, m); err != nil {
+		return nil, err
+	}
+	if err := readList(ctx, c, &platformv1alpha1.NetworkZoneList{}, func(l *platformv1alpha1.NetworkZoneList) { m.NetworkZones = l.Items }); err != nil {
+		return nil, err
 	}
 	m.sort()
 	return m, nil
+}
+
+// ReadNamespaces reads what ReadCluster reads, but only in the given namespaces (and every
+// NetworkZone): the model of an audit scoped to them, as Model.Within would cut it. A
+// namespace that does not exist is left out.
+func ReadNamespaces(ctx context.Context, c client.Reader, namespaces ...string) (*Model, error) {
+	m := &Model{}
+	for _, name := range namespaces {
+		ns := &corev1.Namespace{}
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, fmt.Errorf("failed to get Namespace %s: %w", name, err)
+		}
+		m.Namespaces = append(m.Namespaces, *ns)
+		if err := readNamespaced(ctx, c, m, client.InNamespace(name)); err != nil {
+			return nil, err
+		}
+	}
+	if err := readList(ctx, c, &platformv1alpha1.NetworkZoneList{}, func(l *platformv1alpha1.NetworkZoneList) { m.NetworkZones = l.Items }); err != nil {
+		return nil, err
+	}
+	m.sort()
+	return m, nil
+}
+
+// readNamespaced appends the namespaced objects an audit looks at to m.
+func readNamespaced(ctx context.Context, c client.Reader, m *Model, opts ...client.ListOption) error {
+	return errors.Join(
+		readList(ctx, c, &networkingv1.NetworkPolicyList{}, func(l *networkingv1.NetworkPolicyList) {
+			m.NetworkPolicies = append(m.NetworkPolicies, l.Items...)
+		}, opts...),
+		readList(ctx, c, &appsv1.DeploymentList{}, func(l *appsv1.DeploymentList) { m.Deployments = append(m.Deployments, l.Items...) }, opts...),
+		readList(ctx, c, &appsv1.StatefulSetList{}, func(l *appsv1.StatefulSetList) { m.StatefulSets = append(m.StatefulSets, l.Items...) }, opts...),
+		readList(ctx, c, &appsv1.DaemonSetList{}, func(l *appsv1.DaemonSetList) { m.DaemonSets = append(m.DaemonSets, l.Items...) }, opts...),
+		readList(ctx, c, &appsv1.ReplicaSetList{}, func(l *appsv1.ReplicaSetList) { m.ReplicaSets = append(m.ReplicaSets, l.Items...) }, opts...),
+		readList(ctx, c, &corev1.PodList{}, func(l *corev1.PodList) { m.Pods = append(m.Pods, l.Items...) }, opts...),
+		readList(ctx, c, &platformv1alpha1.PublicServiceList{}, func(l *platformv1alpha1.PublicServiceList) {
+			m.PublicServices = append(m.PublicServices, l.Items...)
+		}, opts...),
+	)
+}
+
+// readList lists one kind and hands the list to add.
+func readList[L client.ObjectList](ctx context.Context, c client.Reader, list L, add func(L), opts ...client.ListOption) error {
+	if err := c.List(ctx, list, opts...); err != nil {
+		kind := strings.TrimSuffix(fmt.Sprintf("%T", list), "List")
+		return fmt.Errorf("failed to list %s: %w", kind[strings.LastIndex(kind, ".")+1:]+"s", err)
+	}
+	add(list)
+	return nil
 }

@@ -185,8 +185,13 @@ type ServiceSummary struct {
 	Verified bool `json:"verified"`
 }
 
+// messagePeers is how many peers a message names in each list; a city's service can have
+// hundreds, and a condition message names a count and a few.
+const messagePeers = 3
+
 // Message says, in one line, whether the effective connectivity equals the intent and
-// otherwise names the extra and missing flows (for a condition message).
+// otherwise names the extra and missing flows (for a condition message): at most messagePeers
+// of each list, with the list's length when there are more.
 func (s ServiceSummary) Message() string {
 	if s.Verified {
 		return "Effective ingress and egress equal the declared intent"
@@ -196,9 +201,13 @@ func (s ServiceSummary) Message() string {
 		if len(list) == 0 {
 			return
 		}
-		items := make([]string, 0, len(list))
-		for _, p := range list {
+		items := make([]string, 0, min(len(list), messagePeers)+1)
+		for _, p := range list[:min(len(list), messagePeers)] {
 			items = append(items, p.String())
+		}
+		if more := len(list) - messagePeers; more > 0 {
+			items = append(items, fmt.Sprintf("and %d more", more))
+			title = fmt.Sprintf("%s (%d)", title, len(list))
 		}
 		parts = append(parts, title+": "+strings.Join(items, "; "))
 	}

@@ -1,0 +1,308 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/audit"
+	"github.com/smartcity-io/smartcity-operator/internal/intent"
+	"github.com/smartcity-io/smartcity-operator/internal/render"
+)
+
+// ConnectivityFieldManager is the field manager of the ConnectivityVerified condition: the
+// connectivity controller applies that condition, and only it, under this name.
+const ConnectivityFieldManager = "smartcity-operator-connectivity"
+
+// ConnectivityReconciler verifies each PublicService's effective connectivity against its
+// intent. It owns the ConnectivityVerified condition and the violation metrics, nothing else:
+// the PublicService controller owns every other part of the status.
+type ConnectivityReconciler struct {
+	client.Client
+	Recorder events.EventRecorder
+	// Options are the operator's render options: where DNS and the ingress controller run,
+	// and what the audit renders.
+	Options render.Options
+	// MaxConcurrentReconciles is how many services are verified at once; 0 means one.
+	MaxConcurrentReconciles int
+
+	violations violationStore
+	// applied holds, by "namespace/name", the last ConnectivityVerified this controller
+	// applied, so that its own writes do not wake it again.
+	applied sync.Map
+}
+
+// +kubebuilder:rbac:groups=platform.smartcity.io,resources=publicservices,verbs=get;list;watch
+// +kubebuilder:rbac:groups=platform.smartcity.io,resources=publicservices/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=platform.smartcity.io,resources=networkzones,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces;pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments;replicasets;statefulsets;daemonsets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile computes one service's effective connectivity from every NetworkPolicy and
+// workload of the namespaces its flows involve, and applies ConnectivityVerified when it
+// changed.
+func (r *ConnectivityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	svc := &platformv1alpha1.PublicService{}
+	if err := r.Get(ctx, req.NamespacedName, svc); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.String())
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !svc.DeletionTimestamp.IsZero() {
+		r.forget(req.String())
+		return ctrl.Result{}, nil
+	}
+	result, err := r.verify(ctx, svc)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.applyCondition(ctx, svc, result)
+}
+
+// forget drops what the controller keeps about a service that is gone.
+func (r *ConnectivityReconciler) forget(key string) {
+	r.violations.forget(key)
+	r.applied.Delete(key)
+}
+
+// verify audits the namespaces the service's flows involve and records its violations.
+func (r *ConnectivityReconciler) verify(ctx context.Context, svc *platformv1alpha1.PublicService) (connectivityResult, error) {
+	key := client.ObjectKeyFromObject(svc).String()
+	// The PublicService controller creates the Deployment (after the NetworkPolicy); until it
+	// exists there is nothing to verify, and its creation starts the verification.
+	if err := r.Get(ctx, client.ObjectKeyFromObject(svc), &appsv1.Deployment{}); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.violations.forget(key)
+			return connectivityResult{}, nil
+		}
+		return connectivityResult{}, fmt.Errorf("failed to get the Deployment: %w", err)
+	}
+	w, err := gatherWorld(ctx, r.Client, svc)
+	if err != nil {
+		return connectivityResult{}, err
+	}
+	spec := svc.Effective()
+	model, err := audit.ReadNamespaces(ctx, r.Client, flowNamespaces(r.Options, svc, &spec, intent.Resolve(svc, w))...)
+	if err != nil {
+		return connectivityResult{}, fmt.Errorf("failed to read the cluster for the connectivity audit: %w", err)
+	}
+	report, err := audit.Analyze(model, audit.Options{Render: r.Options})
+	if err != nil {
+		r.violations.forget(key)
+		r.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, "AuditFailed", "Audit", "the connectivity audit failed: %v", err)
+		return connectivityResult{failed: true}, nil
+	}
+	r.violations.record(key, report.Violations, key)
+	summary, ok := report.Service(svc.Namespace, svc.Name)
+	if !ok {
+		return connectivityResult{}, nil
+	}
+	return connectivityResult{audited: true, verified: summary.Verified, message: summary.Message()}, nil
+}
+
+// applyCondition applies ConnectivityVerified under ConnectivityFieldManager, unless the live
+// condition is already the computed one and this manager owns it (no request at rest).
+func (r *ConnectivityReconciler) applyCondition(ctx context.Context, svc *platformv1alpha1.PublicService, result connectivityResult) error {
+	live := meta.FindStatusCondition(svc.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified)
+	cond := connectivityCondition(live, svc.Generation, result)
+	if cond == nil || (live != nil && equality.Semantic.DeepEqual(*live, *cond) && hasStatusApplyEntry(svc, ConnectivityFieldManager)) {
+		return nil
+	}
+	cond.LastTransitionTime = cond.LastTransitionTime.Rfc3339Copy() // as the API server stores it
+	ac, err := statusApplyConfiguration(svc, &platformv1alpha1.PublicServiceStatus{Conditions: []metav1.Condition{*cond}})
+	if err != nil {
+		return err
+	}
+	if err := r.Status().Apply(ctx, ac, client.FieldOwner(ConnectivityFieldManager), client.ForceOwnership); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("failed to apply ConnectivityVerified: %w", err)
+	}
+	r.applied.Store(client.ObjectKeyFromObject(svc).String(), *cond)
+	return nil
+}
+
+// SetupWithManager registers the connectivity controller. Each watch maps a change only to
+// the services whose verification it can change.
+func (r *ConnectivityReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	near := handler.EnqueueRequestsFromMapFunc(r.servicesNearObject)
+	auditedWorkload := builder.WithPredicates(workloadChanged{})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("connectivity").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		For(&platformv1alpha1.PublicService{}, builder.WithPredicates(predicate.Or[client.Object](
+			predicate.GenerationChangedPredicate{}, r.conditionChangedElsewhere()))).
+		Watches(&platformv1alpha1.PublicService{}, handler.EnqueueRequestsFromMapFunc(r.relatedServices),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&platformv1alpha1.NetworkZone{}, handler.EnqueueRequestsFromMapFunc(r.servicesUsingZone),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&networkingv1.NetworkPolicy{}, near, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.servicesNearNamespace),
+			builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		Watches(&appsv1.Deployment{}, near, auditedWorkload).
+		Watches(&appsv1.StatefulSet{}, near, auditedWorkload).
+		Watches(&appsv1.DaemonSet{}, near, auditedWorkload).
+		Watches(&appsv1.ReplicaSet{}, near, auditedWorkload).
+		Watches(&corev1.Pod{}, near, auditedWorkload).
+		Complete(r)
+}
+
+// relatedServices maps a service whose spec changed to the services whose flows involve it.
+func (r *ConnectivityReconciler) relatedServices(ctx context.Context, o client.Object) []reconcile.Request {
+	svc, ok := o.(*platformv1alpha1.PublicService)
+	if !ok {
+		return nil
+	}
+	return requests(relatedKeys(ctx, r.Client, svc), client.ObjectKeyFromObject(svc).String())
+}
+
+// servicesUsingZone maps a zone whose spec changed to the services that reference it.
+func (r *ConnectivityReconciler) servicesUsingZone(ctx context.Context, o client.Object) []reconcile.Request {
+	return listRequests(ctx, r.Client, client.MatchingFields{indexZones: o.GetName()})
+}
+
+// servicesNearObject maps a NetworkPolicy or a workload to the services whose flows involve
+// its namespace.
+func (r *ConnectivityReconciler) servicesNearObject(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.servicesInvolving(ctx, o.GetNamespace())
+}
+
+// servicesNearNamespace maps a namespace whose labels changed to the services whose flows
+// involve it: its labels decide what namespaceSelectors there select.
+func (r *ConnectivityReconciler) servicesNearNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.servicesInvolving(ctx, o.GetName())
+}
+
+// servicesInvolving lists the services whose flowNamespaces include ns: every service when ns
+// is the cluster DNS's or the ingress controller's; else the services of ns, those whose spec
+// names ns, and those that the services of ns consume or admit.
+func (r *ConnectivityReconciler) servicesInvolving(ctx context.Context, ns string) []reconcile.Request {
+	if opts := r.Options.WithDefaults(); ns == opts.DNSNamespace || ns == opts.IngressControllerNamespace {
+		return listRequests(ctx, r.Client)
+	}
+	local := &platformv1alpha1.PublicServiceList{}
+	if err := r.List(ctx, local, client.InNamespace(ns)); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices", "namespace", ns)
+		return nil
+	}
+	var keys []string
+	for i := range local.Items {
+		svc := &local.Items[i]
+		keys = append(keys, client.ObjectKeyFromObject(svc).String())
+		keys = append(keys, intent.ConsumedKeys(svc)...)
+		keys = append(keys, intent.AdmittedKeys(svc)...)
+	}
+	naming := &platformv1alpha1.PublicServiceList{}
+	if err := r.List(ctx, naming, client.MatchingFields{indexNamespaces: ns}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices", "index", indexNamespaces)
+	}
+	for i := range naming.Items {
+		keys = append(keys, client.ObjectKeyFromObject(&naming.Items[i]).String())
+	}
+	return requests(keys, "")
+}
+
+// conditionChangedElsewhere passes updates that change ConnectivityVerified to something this
+// controller did not apply, so that it restores its condition if another writer removes or
+// changes it; its own writes wake nothing.
+func (r *ConnectivityReconciler) conditionChangedElsewhere() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		before, okBefore := e.ObjectOld.(*platformv1alpha1.PublicService)
+		after, okAfter := e.ObjectNew.(*platformv1alpha1.PublicService)
+		if !okBefore || !okAfter {
+			return false
+		}
+		now := meta.FindStatusCondition(after.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified)
+		if equality.Semantic.DeepEqual(meta.FindStatusCondition(before.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified), now) {
+			return false
+		}
+		mine, ok := r.applied.Load(client.ObjectKeyFromObject(after).String())
+		return !ok || now == nil || !equality.Semantic.DeepEqual(mine, *now)
+	}}
+}
+
+// workloadChanged passes the workload events that can change an audit: creation and deletion
+// of a workload the audit counts, and changes of its pod labels or ports (scaling, rollouts
+// and status are ignored). Pods and ReplicaSets count only without a controller: the audit
+// represents the others by the workload that controls them.
+type workloadChanged struct {
+	predicate.TypedFuncs[client.Object]
+}
+
+// Create implements predicate.Predicate.
+func (workloadChanged) Create(e event.CreateEvent) bool { return audited(e.Object) }
+
+// Delete implements predicate.Predicate.
+func (workloadChanged) Delete(e event.DeleteEvent) bool { return audited(e.Object) }
+
+// Update implements predicate.Predicate.
+func (workloadChanged) Update(e event.UpdateEvent) bool {
+	if !audited(e.ObjectOld) && !audited(e.ObjectNew) {
+		return false
+	}
+	return !equality.Semantic.DeepEqual(auditedIdentity(e.ObjectOld), auditedIdentity(e.ObjectNew))
+}
+
+// Generic implements predicate.Predicate.
+func (workloadChanged) Generic(event.GenericEvent) bool { return false }
+
+// audited reports whether the audit counts obj as a workload of its own.
+func audited(obj client.Object) bool {
+	switch o := obj.(type) {
+	case *corev1.Pod, *appsv1.ReplicaSet:
+		return metav1.GetControllerOf(o) == nil
+	}
+	return true
+}
+
+// workloadIdentity is what the audit reads of a workload: its pods' labels and ports, and
+// whether it counts at all (a finished pod does not).
+type workloadIdentity struct {
+	Counted bool
+	Labels  map[string]string
+	Ports   []corev1.ContainerPort
+}
+
+func auditedIdentity(obj client.Object) workloadIdentity {
+	id := workloadIdentity{Counted: audited(obj)}
+	var spec corev1.PodSpec
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		id.Labels, spec = o.Spec.Template.Labels, o.Spec.Template.Spec
+	case *appsv1.StatefulSet:
+		id.Labels, spec = o.Spec.Template.Labels, o.Spec.Template.Spec
+	case *appsv1.DaemonSet:
+		id.Labels, spec = o.Spec.Template.Labels, o.Spec.Template.Spec
+	case *appsv1.ReplicaSet:
+		id.Labels, spec = o.Spec.Template.Labels, o.Spec.Template.Spec
+	case *corev1.Pod:
+		id.Labels, spec = o.Labels, o.Spec
+		id.Counted = id.Counted && o.Status.Phase != corev1.PodSucceeded && o.Status.Phase != corev1.PodFailed
+	}
+	for _, c := range spec.Containers {
+		id.Ports = append(id.Ports, c.Ports...)
+	}
+	return id
+}
