@@ -64,6 +64,12 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 // status writes, and the connectivity controller's, wake nothing: only changes of its spec,
 // labels or annotations do.
 func (r *PublicServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return r.controller(mgr).Complete(r)
+}
+
+// controller builds the controller's watches; SetupWithManager completes it with r (a test
+// completes it with r behind a reconcile counter).
+func (r *PublicServiceReconciler) controller(mgr ctrl.Manager) *builder.TypedBuilder[reconcile.Request] {
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1alpha1.PublicService{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
@@ -87,7 +93,7 @@ func (r *PublicServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	} else {
 		b = b.Owns(&networkingv1.Ingress{})
 	}
-	return b.Complete(r)
+	return b
 }
 
 // relatedServices maps a changed service to the services whose flows depend on it: those it

@@ -74,6 +74,9 @@ var _ = BeforeSuite(func() {
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases"), httpRouteCRD()},
 		ErrorIfCRDPathMissing: true,
 	}
+	// The city specs create hundreds of Services, and envtest has no namespace controller to
+	// free their addresses: a /16 instead of the default /24.
+	testEnv.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.0.0.0/16")
 	cfg, err := testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
 
