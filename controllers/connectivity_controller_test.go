@@ -313,19 +313,6 @@ func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
 	})
 }
 
-// count returns the number of requests to exactly this "METHOD path".
-func (l *requestLog) count(methodPath string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, r := range l.seen {
-		if strings.HasPrefix(r, methodPath+"?") {
-			n++
-		}
-	}
-	return n
-}
-
 // matching returns the requests that contain any of the substrings.
 func (l *requestLog) matching(substrs ...string) []string {
 	l.mu.Lock()
@@ -394,8 +381,8 @@ func statusConditionOwners(obj client.Object) map[string][]string {
 			}
 		}
 	}
-	for _, types := range out {
-		slices.Sort(types)
+	for _, list := range out {
+		slices.Sort(list)
 	}
 	return out
 }

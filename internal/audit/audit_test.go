@@ -202,7 +202,7 @@ func TestReadFilesStdinListsAndRecursion(t *testing.T) {
 // A city's service can miss hundreds of flows: the message names three of each list and how
 // many there are.
 func TestServiceSummaryMessageOfACity(t *testing.T) {
-	var missing []PeerPorts
+	missing := make([]PeerPorts, 0, 300)
 	for i := range 300 {
 		missing = append(missing, PeerPorts{Peer: fmt.Sprintf("ns-%03d/consumer", i), Ports: netpol.PortsOf(corev1.ProtocolTCP, 8080)})
 	}
