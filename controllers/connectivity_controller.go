@@ -118,7 +118,7 @@ func (r *ConnectivityReconciler) verify(ctx context.Context, svc *platformv1alph
 	if !ok {
 		return connectivityResult{}, nil
 	}
-	return connectivityResult{audited: true, verified: summary.Verified, message: summary.Message()}, nil
+	return connectivityResult{audited: true, verified: summary.Verified, message: summary.ConditionMessage()}, nil
 }
 
 // applyCondition applies ConnectivityVerified under ConnectivityFieldManager, unless the live

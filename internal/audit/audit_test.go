@@ -199,8 +199,8 @@ func TestReadFilesStdinListsAndRecursion(t *testing.T) {
 	}
 }
 
-// A city's service can miss hundreds of flows: the message names three of each list and how
-// many there are.
+// A city's service can miss hundreds of flows: the condition message names three of each list
+// and how many there are; the report's message names them all.
 func TestServiceSummaryMessageOfACity(t *testing.T) {
 	missing := make([]PeerPorts, 0, 300)
 	for i := range 300 {
@@ -209,7 +209,10 @@ func TestServiceSummaryMessageOfACity(t *testing.T) {
 	s := ServiceSummary{MissingIngress: missing, ExtraEgress: missing[:2]}
 	want := "missing ingress (300): ns-000/consumer TCP 8080; ns-001/consumer TCP 8080; ns-002/consumer TCP 8080; and 297 more; " +
 		"extra egress: ns-000/consumer TCP 8080; ns-001/consumer TCP 8080"
-	if got := s.Message(); got != want {
-		t.Errorf("Message() = %q, want %q", got, want)
+	if got := s.ConditionMessage(); got != want {
+		t.Errorf("ConditionMessage() = %q, want %q", got, want)
+	}
+	if got := s.Message(); !strings.Contains(got, "ns-299/consumer") || strings.Contains(got, "more") {
+		t.Errorf("Message() = %q, want every flow named", got)
 	}
 }

@@ -185,14 +185,20 @@ type ServiceSummary struct {
 	Verified bool `json:"verified"`
 }
 
-// messagePeers is how many peers a message names in each list; a city's service can have
-// hundreds, and a condition message names a count and a few.
-const messagePeers = 3
+// ConditionPeers is how many peers a condition message names in each list: a city's service
+// can have hundreds, and a condition message names a count and a few.
+const ConditionPeers = 3
 
 // Message says, in one line, whether the effective connectivity equals the intent and
-// otherwise names the extra and missing flows (for a condition message): at most messagePeers
-// of each list, with the list's length when there are more.
-func (s ServiceSummary) Message() string {
+// otherwise names every extra and missing flow (for a report).
+func (s ServiceSummary) Message() string { return s.message(0) }
+
+// ConditionMessage is Message naming at most ConditionPeers flows of each list, with the
+// list's length when there are more (for a condition message).
+func (s ServiceSummary) ConditionMessage() string { return s.message(ConditionPeers) }
+
+// message names at most limit flows of each list (all when limit is 0).
+func (s ServiceSummary) message(limit int) string {
 	if s.Verified {
 		return "Effective ingress and egress equal the declared intent"
 	}
@@ -201,11 +207,15 @@ func (s ServiceSummary) Message() string {
 		if len(list) == 0 {
 			return
 		}
-		items := make([]string, 0, min(len(list), messagePeers)+1)
-		for _, p := range list[:min(len(list), messagePeers)] {
+		shown := list
+		if limit > 0 && len(list) > limit {
+			shown = list[:limit]
+		}
+		items := make([]string, 0, len(shown)+1)
+		for _, p := range shown {
 			items = append(items, p.String())
 		}
-		if more := len(list) - messagePeers; more > 0 {
+		if more := len(list) - len(shown); more > 0 {
 			items = append(items, fmt.Sprintf("and %d more", more))
 			title = fmt.Sprintf("%s (%d)", title, len(list))
 		}
