@@ -107,7 +107,8 @@ func (r *ConnectivityReconciler) verify(ctx context.Context, svc *platformv1alph
 	if err != nil {
 		return connectivityResult{}, fmt.Errorf("failed to read the cluster for the connectivity audit: %w", err)
 	}
-	report, err := audit.Analyze(model, audit.Options{Render: r.Options})
+	// Only this service's flows: its verdict and violations are those of the whole report.
+	report, err := audit.Analyze(model, audit.Options{Render: r.Options, Service: key})
 	if err != nil {
 		r.violations.forget(key)
 		r.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, "AuditFailed", "Audit", "the connectivity audit failed: %v", err)

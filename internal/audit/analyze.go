@@ -25,6 +25,10 @@ type Options struct {
 	// say which namespace the gateway or ingress controller runs in, where the cluster DNS
 	// is, and shape what offline audits render.
 	Render render.Options
+	// Service, when set ("namespace/name"), restricts the report to that service: its flows,
+	// its summary and its violations, the same as in the whole report (the connectivity
+	// controller verifies one service at a time).
+	Service string
 }
 
 // AuditFiles audits manifest files and folders offline: it reads them (ReadFiles), adds what
@@ -76,6 +80,8 @@ type analysis struct {
 	engine   *engine
 	declared map[[2]string]Ports
 	notes    []string
+	// only is Options.Service: the one service the report is about, or "" for all.
+	only string
 }
 
 // Analyze computes the effective connectivity of a Model (internal/netpol) and compares it
@@ -94,6 +100,7 @@ func newAnalysis(m *Model, opts Options) (*analysis, error) {
 	model.sort()
 	a := &analysis{
 		opts:     opts.Render.WithDefaults(),
+		only:     opts.Service,
 		model:    model,
 		services: resolveAll(model),
 		byID:     map[string]*node{},
@@ -357,6 +364,12 @@ func (a *analysis) flow(from, to *node) (full, some Ports) {
 	return nil, nil
 }
 
+// concerns reports whether the flow from one node to another belongs in the report: always,
+// unless the report is restricted to one service that is neither end.
+func (a *analysis) concerns(from, to *node) bool {
+	return a.only == "" || from.ID == a.only || to.ID == a.only
+}
+
 func (a *analysis) report() (*Report, error) {
 	r := &Report{ManagedNamespaces: slices.Sorted(maps.Keys(a.managed)), Peers: []Peer{}, Flows: []Flow{}, Services: []ServiceSummary{}, Violations: []Violation{}}
 	if r.ManagedNamespaces == nil {
@@ -371,7 +384,7 @@ func (a *analysis) report() (*Report, error) {
 	}
 	for _, from := range a.nodes {
 		for _, to := range a.nodes {
-			if from == to || (from.Kind != PeerService && to.Kind != PeerService) {
+			if from == to || (from.Kind != PeerService && to.Kind != PeerService) || !a.concerns(from, to) {
 				continue
 			}
 			full, some := a.flow(from, to)
@@ -398,10 +411,15 @@ func (a *analysis) report() (*Report, error) {
 		}
 	}
 	for _, si := range a.services {
-		r.Services = append(r.Services, summarize(si.key, a.byID[si.key.String()].Workload, byService[si.key.String()]))
+		if a.only == "" || a.only == si.key.String() {
+			r.Services = append(r.Services, summarize(si.key, a.byID[si.key.String()].Workload, byService[si.key.String()]))
+		}
 	}
 	r.Violations = append(r.Violations, a.unisolated()...)
 	r.Violations = append(r.Violations, a.oneSided()...)
+	if a.only != "" {
+		r.Violations = slices.DeleteFunc(r.Violations, func(v Violation) bool { return v.Service != a.only })
+	}
 	slices.SortStableFunc(r.Violations, func(x, y Violation) int {
 		return cmp.Or(cmp.Compare(violationRank[x.Kind], violationRank[y.Kind]), cmp.Compare(x.Service, y.Service),
 			cmp.Compare(x.Workload, y.Workload), cmp.Compare(x.From, y.From), cmp.Compare(x.To, y.To), cmp.Compare(x.Message, y.Message))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/smartcity-io/smartcity-operator/internal/netpol"
@@ -215,4 +216,49 @@ func TestServiceSummaryMessageOfACity(t *testing.T) {
 	if got := s.Message(); !strings.Contains(got, "ns-299/consumer") || strings.Contains(got, "more") {
 		t.Errorf("Message() = %q, want every flow named", got)
 	}
+}
+
+// A report restricted to one service (Options.Service, the connectivity controller's) gives
+// that service the same summary and violations as the whole report, on every topology.
+func TestOneServiceReportEqualsWholeReport(t *testing.T) {
+	compared := 0
+	for _, tp := range topologies {
+		t.Run(tp.name, func(t *testing.T) {
+			m, err := ReadFiles(tp.files(), false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rendered, err := Rendered(m, Options{}.Render)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, err := Analyze(rendered, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range whole.Services {
+				one, err := Analyze(rendered, Options{Service: s.Service})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ns, name, _ := strings.Cut(s.Service, "/")
+				got, ok := one.Service(ns, name)
+				if !ok || len(one.Services) != 1 {
+					t.Fatalf("%s: the restricted report has %d summaries", s.Service, len(one.Services))
+				}
+				if diff := cmp.Diff(s, got); diff != "" {
+					t.Errorf("%s: summary (-whole +one):\n%s", s.Service, diff)
+				}
+				want := slices.DeleteFunc(slices.Clone(whole.Violations), func(v Violation) bool { return v.Service != s.Service })
+				if diff := cmp.Diff(want, one.Violations, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("%s: violations (-whole +one):\n%s", s.Service, diff)
+				}
+				compared++
+			}
+		})
+	}
+	if compared == 0 {
+		t.Fatal("no service was compared")
+	}
+	t.Logf("%d services compared", compared)
 }
