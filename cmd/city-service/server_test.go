@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/smartcity-io/smartcity-operator/cmd/probe/netcheck"
 )
@@ -202,12 +203,10 @@ func TestServeStopsOnCancel(t *testing.T) {
 	go func() { done <- serve(ctx, config{port: port, name: "vneid", callTimeout: time.Second}) }()
 
 	var rep netcheck.Report
-	for range 50 {
-		if rep = netcheck.HTTP(context.Background(), "http://127.0.0.1:"+port+"/info", time.Second); rep.Result == netcheck.OK {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	_ = wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+		rep = netcheck.HTTP(ctx, "http://127.0.0.1:"+port+"/info", time.Second)
+		return rep.Result == netcheck.OK, nil
+	})
 	if rep.Result != netcheck.OK || rep.Service != "vneid" {
 		t.Fatalf("the server did not answer: %v", rep)
 	}

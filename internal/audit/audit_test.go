@@ -55,6 +55,20 @@ func auditTopology(t *testing.T, tp topology) *Report {
 	return r
 }
 
+// renderedTopology reads a topology's manifests and adds what the operator renders for them.
+func renderedTopology(t *testing.T, tp topology) *Model {
+	t.Helper()
+	m, err := ReadFiles(tp.files(), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := Rendered(m, Options{}.Render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rendered
+}
+
 func TestViolations(t *testing.T) {
 	for _, tp := range topologies {
 		t.Run(tp.name, func(t *testing.T) {
@@ -224,14 +238,7 @@ func TestOneServiceReportEqualsWholeReport(t *testing.T) {
 	compared := 0
 	for _, tp := range topologies {
 		t.Run(tp.name, func(t *testing.T) {
-			m, err := ReadFiles(tp.files(), false, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rendered, err := Rendered(m, Options{}.Render)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rendered := renderedTopology(t, tp)
 			whole, err := Analyze(rendered, Options{})
 			if err != nil {
 				t.Fatal(err)

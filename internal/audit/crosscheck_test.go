@@ -26,14 +26,7 @@ import (
 func TestAgreesWithAnalyzerConnlist(t *testing.T) {
 	for _, tp := range topologies {
 		t.Run(tp.name, func(t *testing.T) {
-			m, err := ReadFiles(tp.files(), false, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rendered, err := Rendered(m, Options{}.Render)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rendered := renderedTopology(t, tp)
 			r, err := Analyze(rendered, Options{})
 			if err != nil {
 				t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -386,24 +387,25 @@ func check(flows []*flow) {
 		Expect(err).NotTo(HaveOccurred(), "explain %s -> %s:%d", f.explainFrom, f.explainTo, f.Port)
 		f.Engine = map[bool]string{true: "allowed", false: "denied"}[x.Allowed]
 	}
-	for i := 1; i <= rounds; i++ {
-		bad := 0
-		for _, f := range flows {
-			f.Round = i
-			f.Probe, f.Control = f.probe(), f.control()
-			probes += 2
-			if f.Result() == "MISMATCH" {
-				bad++
+	// Rounds 5 s apart until every probe agrees, at most `rounds`; the last round is checked below.
+	round := 0
+	_ = wait.PollUntilContextTimeout(context.Background(), 5*time.Second, time.Duration(rounds)*time.Minute, true,
+		func(context.Context) (bool, error) {
+			round++
+			bad := 0
+			for _, f := range flows {
+				f.Round = round
+				f.Probe, f.Control = f.probe(), f.control()
+				probes += 2
+				if f.Result() == "MISMATCH" {
+					bad++
+				}
 			}
-		}
-		if bad == 0 {
-			break
-		}
-		GinkgoWriter.Printf("round %d: %d flow(s) differ; probing again in 5s\n", i, bad)
-		if i < rounds {
-			time.Sleep(5 * time.Second)
-		}
-	}
+			if bad > 0 && round < rounds {
+				GinkgoWriter.Printf("round %d: %d flow(s) differ; probing again in 5s\n", round, bad)
+			}
+			return bad == 0 || round >= rounds, nil
+		})
 	table = append(table, flows...)
 	for _, f := range flows {
 		Expect(f.probeSays()).To(Equal(f.Engine), "%s -> %s:%d: probe %s (control %s), engine %s", f.From, f.To, f.Port, f.Probe, f.Control, f.Engine)
