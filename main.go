@@ -135,7 +135,7 @@ func run(ctx context.Context, f options.Manager) error {
 	var connectivity *controllers.ConnectivityReconciler
 	if f.VerifyConnectivity {
 		connectivity = &controllers.ConnectivityReconciler{Client: mgr.GetClient(), Recorder: services.Recorder, Options: renderOpts,
-			MaxConcurrentReconciles: f.ConnectivityConcurrency}
+			MaxConcurrentReconciles: f.ConnectivityConcurrency, Pending: services}
 		if err := connectivity.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("failed to set up connectivity controller: %w", err)
 		}

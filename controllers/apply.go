@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -76,11 +75,11 @@ func (a applier) applyChild(ctx context.Context, owner metav1.Object, kind strin
 		return unchanged, &conflictError{kind: kind, key: key}
 	}
 	mk := memoKey{kind: kind, key: key, manager: render.FieldManager}
-	hash, err := hashApply(ac)
+	desired, err := newDesiredApply(ac)
 	if err != nil {
 		return unchanged, err
 	}
-	if found && a.memo.current(mk, hash, live) {
+	if found && a.memo.current(mk, desired, live) {
 		return unchanged, fillFromLive(ac, live)
 	}
 	err = a.client.Apply(ctx, ac, client.FieldOwner(render.FieldManager), client.ForceOwnership)
@@ -100,7 +99,7 @@ func (a applier) applyChild(ctx context.Context, owner metav1.Object, kind strin
 		a.memo.forget(mk)
 		return unchanged, fmt.Errorf("failed to apply %s %s: %w", kind, key, err)
 	}
-	rv := a.rememberApply(mk, hash, ac, live)
+	rv := a.rememberApply(mk, desired, ac, live)
 	switch {
 	case !found:
 		return created, nil
@@ -115,36 +114,36 @@ func (a applier) applyChild(ctx context.Context, owner metav1.Object, kind strin
 // replicas handoff), unless the memo shows that the same configuration produced it.
 func (a applier) applyAs(ctx context.Context, manager, kind string, key client.ObjectKey, live client.Object, ac runtime.ApplyConfiguration) error {
 	mk := memoKey{kind: kind, key: key, manager: manager}
-	hash, err := hashApply(ac)
+	desired, err := newDesiredApply(ac)
 	if err != nil {
 		return err
 	}
-	if a.memo.current(mk, hash, live) {
+	if a.memo.current(mk, desired, live) {
 		return nil
 	}
 	if err := a.client.Apply(ctx, ac, client.FieldOwner(manager), client.ForceOwnership); err != nil {
 		a.memo.forget(mk)
 		return err
 	}
-	a.rememberApply(mk, hash, ac, live)
+	a.rememberApply(mk, desired, ac, live)
 	return nil
 }
 
-// rememberApply records a successful apply in the memo: what it sent (hash) and the server's
-// answer, which the client wrote into ac; like is an object of the child's type. It returns
-// the answer's resourceVersion.
-func (a applier) rememberApply(mk memoKey, hash [sha256.Size]byte, ac runtime.ApplyConfiguration, like client.Object) string {
+// rememberApply records a successful apply in the memo: what it sent (desired) and the
+// server's answer, which the client wrote into ac; like is an object of the child's type. It
+// returns the answer's resourceVersion.
+func (a applier) rememberApply(mk memoKey, desired desiredApply, ac runtime.ApplyConfiguration, like client.Object) string {
 	answer, ok := reflect.TypeAssert[client.Object](reflect.New(reflect.TypeOf(like).Elem()))
 	if !ok || fromApplied(ac, answer) != nil {
 		a.memo.forget(mk)
 		return resourceVersionOf(ac)
 	}
-	content, err := contentHash(answer)
+	content, err := contentHash(answer, desired)
 	if err != nil {
 		a.memo.forget(mk)
 		return answer.GetResourceVersion()
 	}
-	a.memo.remember(mk, memoEntry{hash: hash, resourceVersion: answer.GetResourceVersion(), content: content})
+	a.memo.remember(mk, memoEntry{hash: desired.hash, resourceVersion: answer.GetResourceVersion(), content: content})
 	return answer.GetResourceVersion()
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -24,7 +23,8 @@ type memoKey struct {
 }
 
 // memoEntry is what an apply sent (a hash of its configuration), the resourceVersion the API
-// server answered with, and a hash of the object it answered without its status (content).
+// server answered with, and a hash of the fields it set as the API server answered them
+// (content).
 type memoEntry struct {
 	hash            [sha256.Size]byte
 	resourceVersion string
@@ -36,8 +36,9 @@ type memoEntry struct {
 // request: server-side apply of the same configuration to the same object is a no-op, and
 // proving it costs a round trip. It follows cluster-api's SSA request cache (a hash of the
 // request and the object's resourceVersion). An object whose resourceVersion moved only
-// because its status did (a Deployment's pods becoming ready) counts as unchanged: its
-// content, everything but status and bookkeeping, is compared with what the apply produced.
+// because fields the apply does not set did (a Deployment's status as its pods become ready,
+// its revision annotation, the replicas an HPA sets) counts as unchanged: the fields the apply
+// sets are compared with what the apply produced.
 // A miss costs one apply; the memo is bounded and, when full, forgets an arbitrary entry. Its
 // zero value is ready to use; it is safe for concurrent reconciles.
 type applyMemo struct {
@@ -47,20 +48,35 @@ type applyMemo struct {
 	size int
 }
 
-// hashApply hashes an apply configuration before it is sent (the client fills it with the
-// server's answer afterwards).
-func hashApply(ac runtime.ApplyConfiguration) ([sha256.Size]byte, error) {
-	raw, err := json.Marshal(ac)
-	if err != nil {
-		return [sha256.Size]byte{}, fmt.Errorf("failed to hash apply configuration: %w", err)
-	}
-	return sha256.Sum256(raw), nil
+// desiredApply is an apply configuration as it is about to be sent: its hash, and its fields
+// (decoded JSON), the shape that live objects are compared in.
+type desiredApply struct {
+	hash   [sha256.Size]byte
+	fields map[string]any
 }
 
-// current reports whether the last apply under k sent hash and produced the live object, up
-// to its status: applying again would change nothing. A live object that differs from the
-// last answer only in status and resourceVersion is remembered at its new resourceVersion.
-func (m *applyMemo) current(k memoKey, hash [sha256.Size]byte, live client.Object) bool {
+// newDesiredApply reads an apply configuration before it is sent (the client fills it with the
+// server's answer afterwards).
+func newDesiredApply(ac runtime.ApplyConfiguration) (desiredApply, error) {
+	raw, err := json.Marshal(ac)
+	if err != nil {
+		return desiredApply{}, fmt.Errorf("failed to hash apply configuration: %w", err)
+	}
+	d := desiredApply{hash: sha256.Sum256(raw)}
+	if err := json.Unmarshal(raw, &d.fields); err != nil {
+		return desiredApply{}, fmt.Errorf("failed to read apply configuration: %w", err)
+	}
+	// Cached objects carry no apiVersion and kind; the key identifies the kind anyway.
+	delete(d.fields, "apiVersion")
+	delete(d.fields, "kind")
+	return d, nil
+}
+
+// current reports whether the last apply under k sent d and produced the live object, in the
+// fields that d sets: applying again would change nothing. A live object that differs from the
+// last answer only elsewhere (its status, a revision annotation, the replicas an HPA sets) is
+// remembered at its new resourceVersion.
+func (m *applyMemo) current(k memoKey, d desiredApply, live client.Object) bool {
 	rv := live.GetResourceVersion()
 	if rv == "" {
 		return false
@@ -68,17 +84,17 @@ func (m *applyMemo) current(k memoKey, hash [sha256.Size]byte, live client.Objec
 	m.mu.Lock()
 	e, ok := m.entries[k]
 	m.mu.Unlock()
-	if !ok || e.hash != hash {
+	if !ok || e.hash != d.hash {
 		return false
 	}
 	if e.resourceVersion == rv {
 		return true
 	}
-	content, err := contentHash(live)
+	content, err := contentHash(live, d)
 	if err != nil || content != e.content {
 		return false
 	}
-	m.remember(k, memoEntry{hash: hash, resourceVersion: rv, content: content})
+	m.remember(k, memoEntry{hash: d.hash, resourceVersion: rv, content: content})
 	return true
 }
 
@@ -102,11 +118,12 @@ func (m *applyMemo) remember(k memoKey, e memoEntry) {
 	m.entries[k] = e
 }
 
-// contentHash hashes an object without what changes under the operator's feet without
-// changing what it applied: status, resourceVersion, generation, managedFields, kubectl's
-// last-applied annotation (which the cache drops), apiVersion and kind (which cached objects
-// lack).
-func contentHash(obj client.Object) ([sha256.Size]byte, error) {
+// contentHash hashes the fields of obj that the apply d sets, in the API server's form: the
+// fields the operator owns. What others own (status, the Deployment controller's revision
+// annotation, the replicas an HPA sets, labels added by hand) changes under the operator's
+// feet without changing what it applied; a field it sets that someone changed (drift) changes
+// the hash. Lists are compared element by element when their lengths match, whole otherwise.
+func contentHash(obj client.Object, d desiredApply) ([sha256.Size]byte, error) {
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return [sha256.Size]byte{}, err
@@ -115,25 +132,41 @@ func contentHash(obj client.Object) ([sha256.Size]byte, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return [sha256.Size]byte{}, err
 	}
-	delete(m, "status")
-	delete(m, "apiVersion")
-	delete(m, "kind")
-	if meta, ok := m["metadata"].(map[string]any); ok {
-		delete(meta, "resourceVersion")
-		delete(meta, "generation")
-		delete(meta, "managedFields")
-		if a, ok := meta["annotations"].(map[string]any); ok {
-			delete(a, corev1.LastAppliedConfigAnnotation)
-			if len(a) == 0 {
-				delete(meta, "annotations")
-			}
-		}
-	}
-	raw, err = json.Marshal(m) // maps marshal with sorted keys
+	raw, err = json.Marshal(project(m, d.fields)) // maps marshal with sorted keys
 	if err != nil {
 		return [sha256.Size]byte{}, err
 	}
 	return sha256.Sum256(raw), nil
+}
+
+// project keeps of v (decoded JSON) what shape has: the keys of shape's maps, and list
+// elements one by one where v's list is as long as shape's. Anything else is kept whole.
+func project(v, shape any) any {
+	switch s := shape.(type) {
+	case map[string]any:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		out := make(map[string]any, len(s))
+		for k, sub := range s {
+			if x, found := m[k]; found {
+				out[k] = project(x, sub)
+			}
+		}
+		return out
+	case []any:
+		l, ok := v.([]any)
+		if !ok || len(l) != len(s) {
+			return v
+		}
+		out := make([]any, len(l))
+		for i := range l {
+			out[i] = project(l[i], s[i])
+		}
+		return out
+	}
+	return v
 }
 
 // forget drops what is known of the applies under k.

@@ -11,25 +11,29 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
-func mustHash(t *testing.T, replicas int32) [32]byte {
+// mustDesired is the operator's apply of the portal Deployment: its label and replicas.
+func mustDesired(t *testing.T, replicas int32) desiredApply {
 	t.Helper()
-	h, err := hashApply(appsv1ac.Deployment("portal", "hanoi").WithSpec(appsv1ac.DeploymentSpec().WithReplicas(replicas)))
+	d, err := newDesiredApply(appsv1ac.Deployment("portal", "hanoi").
+		WithLabels(map[string]string{"app.kubernetes.io/name": "portal"}).
+		WithSpec(appsv1ac.DeploymentSpec().WithReplicas(replicas)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return d
 }
 
 func TestApplyMemoCurrent(t *testing.T) {
 	portal := memoKey{kind: "Deployment", key: client.ObjectKey{Namespace: "hanoi", Name: "portal"}, manager: render.FieldManager}
 	handoff := portal
 	handoff.manager = render.HandoffFieldManager
-	two, three := mustHash(t, 2), mustHash(t, 3)
+	two, three := mustDesired(t, 2), mustDesired(t, 3)
 	// deployment is the API server's answer to the last apply, at resourceVersion 10.
 	deployment := func(edit func(*appsv1.Deployment)) *appsv1.Deployment {
 		d := &appsv1.Deployment{
@@ -42,13 +46,13 @@ func TestApplyMemoCurrent(t *testing.T) {
 		}
 		return d
 	}
-	answer := memoEntry{hash: two, resourceVersion: "10", content: mustContent(t, deployment(nil))}
+	answer := memoEntry{hash: two.hash, resourceVersion: "10", content: mustContent(t, deployment(nil), two)}
 
 	cases := []struct {
 		name     string
 		remember func(*applyMemo)
 		key      memoKey
-		hash     [32]byte
+		hash     desiredApply
 		live     *appsv1.Deployment
 		want     bool
 	}{
@@ -62,6 +66,15 @@ func TestApplyMemoCurrent(t *testing.T) {
 				d.ResourceVersion, d.Status.ReadyReplicas = "11", 2
 				d.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kube-controller-manager", Subresource: "status"}}
 			}), want: true},
+		{name: "the Deployment controller annotated its revision", remember: func(m *applyMemo) { m.remember(portal, answer) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) {
+				d.ResourceVersion, d.Annotations = "11", map[string]string{"deployment.kubernetes.io/revision": "1"}
+			}), want: true},
+		{name: "another label added by hand (not the operator's)", remember: func(m *applyMemo) { m.remember(portal, answer) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) {
+				d.ResourceVersion = "11"
+				d.Labels = map[string]string{"app.kubernetes.io/name": "portal", "team": "citizens"}
+			}), want: true},
 		{name: "the spec was edited by hand (drift)", remember: func(m *applyMemo) { m.remember(portal, answer) },
 			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) {
 				d.ResourceVersion, d.Generation, d.Spec.Replicas = "11", 2, new(int32(5))
@@ -73,7 +86,7 @@ func TestApplyMemoCurrent(t *testing.T) {
 		{name: "live object without resourceVersion", remember: func(m *applyMemo) { m.remember(portal, answer) },
 			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) { d.ResourceVersion = "" }), want: false},
 		{name: "an answer without resourceVersion is not remembered", remember: func(m *applyMemo) {
-			m.remember(portal, memoEntry{hash: two, content: answer.content})
+			m.remember(portal, memoEntry{hash: two.hash, content: answer.content})
 		}, key: portal, hash: two, live: deployment(nil), want: false},
 		{name: "another field manager's apply", remember: func(m *applyMemo) { m.remember(handoff, answer) },
 			key: portal, hash: two, live: deployment(nil), want: false},
@@ -103,9 +116,10 @@ func TestApplyMemoFollowsStatusChanges(t *testing.T) {
 	k := memoKey{kind: "Deployment", key: client.ObjectKey{Namespace: "hanoi", Name: "portal"}, manager: render.FieldManager}
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "portal", Namespace: "hanoi", ResourceVersion: "10"}}
 	m := &applyMemo{}
-	m.remember(k, memoEntry{hash: mustHash(t, 1), resourceVersion: "10", content: mustContent(t, d)})
+	one := mustDesired(t, 1)
+	m.remember(k, memoEntry{hash: one.hash, resourceVersion: "10", content: mustContent(t, d, one)})
 	d.ResourceVersion, d.Status.ReadyReplicas = "11", 1
-	if !m.current(k, mustHash(t, 1), d) {
+	if !m.current(k, one, d) {
 		t.Fatal("a status change counts as a change")
 	}
 	if got := m.entries[k].resourceVersion; got != "11" {
@@ -113,9 +127,9 @@ func TestApplyMemoFollowsStatusChanges(t *testing.T) {
 	}
 }
 
-func mustContent(t *testing.T, obj client.Object) [32]byte {
+func mustContent(t *testing.T, obj client.Object, d desiredApply) [32]byte {
 	t.Helper()
-	h, err := contentHash(obj)
+	h, err := contentHash(obj, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,57 +137,72 @@ func mustContent(t *testing.T, obj client.Object) [32]byte {
 }
 
 func TestContentHash(t *testing.T) {
+	// The operator's apply sets a label, an owner and one port.
+	d, err := newDesiredApply(corev1ac.Service("portal", "hanoi").
+		WithLabels(map[string]string{"app.kubernetes.io/name": "portal"}).
+		WithOwnerReferences(metav1ac.OwnerReference().WithName("portal").WithUID("u1")).
+		WithSpec(corev1ac.ServiceSpec().WithPorts(corev1ac.ServicePort().WithName("http").WithPort(8080))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// base is the API server's answer: the applied fields, defaults and bookkeeping.
 	base := func() *corev1.Service {
 		return &corev1.Service{
 			ObjectMeta: metav1.ObjectMeta{Name: "portal", Namespace: "hanoi", ResourceVersion: "3", Generation: 1,
-				Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: "{}"}},
-			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 8080}}},
+				Labels:          map[string]string{"app.kubernetes.io/name": "portal"},
+				OwnerReferences: []metav1.OwnerReference{{Name: "portal", UID: "u1"}},
+				Annotations:     map[string]string{corev1.LastAppliedConfigAnnotation: "{}"}},
+			Spec: corev1.ServiceSpec{ClusterIP: "10.0.0.7", Ports: []corev1.ServicePort{{Name: "http", Port: 8080, Protocol: corev1.ProtocolTCP}}},
 		}
 	}
-	same := []func(*corev1.Service){
-		func(s *corev1.Service) { s.ResourceVersion, s.Generation = "4", 2 },
-		func(s *corev1.Service) { s.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "x"}} },
-		func(s *corev1.Service) { s.Annotations = nil }, // the cache drops last-applied
-		func(s *corev1.Service) { s.Kind, s.APIVersion = "Service", "v1" },
-		func(s *corev1.Service) {
+	same := map[string]func(*corev1.Service){
+		"bookkeeping":                 func(s *corev1.Service) { s.ResourceVersion, s.Generation = "4", 2 },
+		"managed fields":              func(s *corev1.Service) { s.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "x"}} },
+		"annotations dropped":         func(s *corev1.Service) { s.Annotations = nil }, // the cache drops last-applied
+		"an annotation by another":    func(s *corev1.Service) { s.Annotations["other"] = "x" },
+		"a label by another":          func(s *corev1.Service) { s.Labels["team"] = "citizens" },
+		"type meta":                   func(s *corev1.Service) { s.Kind, s.APIVersion = "Service", "v1" },
+		"a default on an applied one": func(s *corev1.Service) { s.Spec.Ports[0].TargetPort.IntVal = 8080 },
+		"status": func(s *corev1.Service) {
 			s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}
 		},
 	}
-	different := []func(*corev1.Service){
-		func(s *corev1.Service) { s.Spec.Ports[0].Port = 80 },
-		func(s *corev1.Service) { s.Labels = map[string]string{"a": "b"} },
-		func(s *corev1.Service) { s.Annotations["other"] = "x" },
-		func(s *corev1.Service) { s.OwnerReferences = []metav1.OwnerReference{{Name: "other"}} },
+	different := map[string]func(*corev1.Service){
+		"the applied port":          func(s *corev1.Service) { s.Spec.Ports[0].Port = 80 },
+		"the applied label":         func(s *corev1.Service) { s.Labels["app.kubernetes.io/name"] = "other" },
+		"the applied label removed": func(s *corev1.Service) { s.Labels = nil },
+		"the owner":                 func(s *corev1.Service) { s.OwnerReferences = []metav1.OwnerReference{{Name: "other"}} },
+		"a port added":              func(s *corev1.Service) { s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{Port: 9}) },
 	}
-	want := mustContent(t, base())
-	for i, edit := range same {
+	want := mustContent(t, base(), d)
+	for name, edit := range same {
 		s := base()
 		edit(s)
-		if mustContent(t, s) != want {
-			t.Errorf("bookkeeping edit %d changes the content hash", i)
+		if mustContent(t, s, d) != want {
+			t.Errorf("%s: an edit outside the applied fields changes the content hash", name)
 		}
 	}
-	for i, edit := range different {
+	for name, edit := range different {
 		s := base()
 		edit(s)
-		if mustContent(t, s) == want {
-			t.Errorf("content edit %d leaves the content hash as it was", i)
+		if mustContent(t, s, d) == want {
+			t.Errorf("%s: an edit of an applied field leaves the content hash as it was", name)
 		}
 	}
 }
 
-func TestHashApply(t *testing.T) {
-	if first, again := mustHash(t, 2), mustHash(t, 2); first != again {
+func TestDesiredApplyHash(t *testing.T) {
+	if first, again := mustDesired(t, 2), mustDesired(t, 2); first.hash != again.hash {
 		t.Error("the same configuration hashes differently")
 	}
-	if mustHash(t, 2) == mustHash(t, 3) {
+	if mustDesired(t, 2).hash == mustDesired(t, 3).hash {
 		t.Error("different configurations hash the same")
 	}
 }
 
 func TestApplyMemoBounded(t *testing.T) {
 	m := &applyMemo{size: 3}
-	h := mustHash(t, 1)
+	h := mustDesired(t, 1).hash
 	key := func(i int) memoKey {
 		return memoKey{kind: "Service", key: client.ObjectKey{Namespace: "hanoi", Name: fmt.Sprint("svc-", i)}, manager: render.FieldManager}
 	}
@@ -194,14 +223,15 @@ func TestApplyMemoBounded(t *testing.T) {
 
 func TestApplyMemoConcurrent(t *testing.T) {
 	m := &applyMemo{size: 64}
-	h := mustHash(t, 1)
+	d := mustDesired(t, 1)
+	h := d.hash
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
 				k := memoKey{kind: "Service", key: client.ObjectKey{Namespace: fmt.Sprint("ns-", w), Name: fmt.Sprint("svc-", i)}}
 				m.remember(k, memoEntry{hash: h, resourceVersion: "1"})
-				m.current(k, h, &corev1.Service{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "1"}})
+				m.current(k, d, &corev1.Service{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "1"}})
 				if i%3 == 0 {
 					m.forgetObject("Service", k.key)
 				}

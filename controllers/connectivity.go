@@ -25,6 +25,10 @@ type connectivityResult struct {
 	verified bool
 	// message describes the flows (Summary.Message).
 	message string
+	// extra: some flows are effective beyond the intent.
+	extra bool
+	// missingPeers are the peers of the intended flows that are not effective.
+	missingPeers []string
 }
 
 // connectivityCondition derives ConnectivityVerified for generation gen from the audit's

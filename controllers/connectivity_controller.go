@@ -3,7 +3,9 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -43,11 +45,17 @@ type ConnectivityReconciler struct {
 	Options render.Options
 	// MaxConcurrentReconciles is how many services are verified at once; 0 means one.
 	MaxConcurrentReconciles int
+	// Pending tells which services the PublicService controller has yet to reconcile: a flow
+	// missing only because one of them is about to apply its policy is not reported (for up
+	// to maxHold, settle.go). nil reports every verdict at once.
+	Pending PendingServices
 
 	violations violationStore
 	// applied holds, by "namespace/name", the last ConnectivityVerified this controller
 	// applied, so that its own writes do not wake it again.
 	applied sync.Map
+	// held are the verdicts held back while the services involved converge.
+	held holds
 }
 
 // +kubebuilder:rbac:groups=platform.smartcity.io,resources=publicservices,verbs=get;list;watch
@@ -77,6 +85,9 @@ func (r *ConnectivityReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if r.held.settling(r.Pending, req.String(), result, time.Now()) {
+		return ctrl.Result{RequeueAfter: holdRequeue}, nil
+	}
 	return ctrl.Result{}, r.applyCondition(ctx, svc, result)
 }
 
@@ -84,6 +95,7 @@ func (r *ConnectivityReconciler) Reconcile(ctx context.Context, req ctrl.Request
 func (r *ConnectivityReconciler) forget(key string) {
 	r.violations.forget(key)
 	r.applied.Delete(key)
+	r.held.forget(key)
 }
 
 // verify audits the namespaces the service's flows involve and records its violations.
@@ -119,7 +131,12 @@ func (r *ConnectivityReconciler) verify(ctx context.Context, svc *platformv1alph
 	if !ok {
 		return connectivityResult{}, nil
 	}
-	return connectivityResult{audited: true, verified: summary.Verified, message: summary.ConditionMessage()}, nil
+	out := connectivityResult{audited: true, verified: summary.Verified, message: summary.ConditionMessage(),
+		extra: len(summary.ExtraIngress)+len(summary.ExtraEgress) > 0}
+	for _, p := range append(slices.Clone(summary.MissingIngress), summary.MissingEgress...) {
+		out.missingPeers = append(out.missingPeers, p.Peer)
+	}
+	return out, nil
 }
 
 // applyCondition applies ConnectivityVerified under ConnectivityFieldManager, unless the live
@@ -146,18 +163,21 @@ func (r *ConnectivityReconciler) applyCondition(ctx context.Context, svc *platfo
 }
 
 // SetupWithManager registers the connectivity controller. Each watch maps a change only to
-// the services whose verification it can change.
+// the services whose verification it can change. The operator's own changes (its policies
+// and Deployments, services' and zones' specs) are verified settleDelay later, so that one
+// verification covers a convergence; others' changes (foreign policies and workloads,
+// namespace labels) and the service's own spec at once.
 func (r *ConnectivityReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	near := handler.EnqueueRequestsFromMapFunc(r.servicesNearObject)
+	near := enqueueMapped(r.servicesNearObject, settleIfOwned)
 	auditedWorkload := builder.WithPredicates(workloadChanged{})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("connectivity").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		For(&platformv1alpha1.PublicService{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, r.conditionChangedElsewhere()))).
-		Watches(&platformv1alpha1.PublicService{}, handler.EnqueueRequestsFromMapFunc(r.relatedServices),
+		Watches(&platformv1alpha1.PublicService{}, enqueueMapped(r.relatedServices, afterSettling),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&platformv1alpha1.NetworkZone{}, handler.EnqueueRequestsFromMapFunc(r.servicesUsingZone),
+		Watches(&platformv1alpha1.NetworkZone{}, enqueueMapped(r.servicesUsingZone, afterSettling),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&networkingv1.NetworkPolicy{}, near, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.servicesNearNamespace),

@@ -266,7 +266,8 @@ func startOperator(ns string, log *requestLog, reconciles *reconcileCounter, ski
 		return services.Reconcile(ctx, req)
 	}))).To(Succeed())
 	if !skipVerification {
-		Expect((&ConnectivityReconciler{Client: mgr.GetClient(), Recorder: services.Recorder, Options: services.Options}).SetupWithManager(mgr)).To(Succeed())
+		connectivity := &ConnectivityReconciler{Client: mgr.GetClient(), Recorder: services.Recorder, Options: services.Options, Pending: services}
+		Expect(connectivity.SetupWithManager(mgr)).To(Succeed())
 	}
 	done := make(chan struct{})
 	go func() {

@@ -72,9 +72,11 @@ var _ = Describe("Reconcile with nothing to do", func() {
 		inNamespace := func() int { return apiRequests.requests("/namespaces/" + ns + "/") }
 
 		By("waiting until convergence has sent its last request")
+		// The connectivity controller verifies the operator's own changes settleDelay after
+		// them: quiet means longer than that.
 		Eventually(func(g Gomega) {
 			before := inNamespace()
-			g.Consistently(inNamespace, time.Second, interval).Should(Equal(before))
+			g.Consistently(inNamespace, settleDelay+time.Second, interval).Should(Equal(before))
 		}, timeout, interval).Should(Succeed())
 		rvs := resourceVersions()
 		Expect(rvs).To(HaveLen(7))

@@ -47,7 +47,8 @@ type PublicServiceReconciler struct {
 	// MaxConcurrentReconciles is how many services reconcile at once; 0 means one.
 	MaxConcurrentReconciles int
 
-	applied applyMemo // the last apply of each child (applymemo.go)
+	applied applyMemo       // the last apply of each child (applymemo.go)
+	pending pendingServices // what the controller's queue holds (pending.go)
 }
 
 // scope is the state of one reconcile, passed from step to step. Steps record what they

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -74,7 +75,7 @@ func (r *PublicServiceReconciler) controller(mgr ctrl.Manager) *builder.TypedBui
 		For(&platformv1alpha1.PublicService{}, builder.WithPredicates(predicate.Or[client.Object](
 			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Named("publicservice").
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, NewQueue: newTrackedQueue(&r.pending)}).
 		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&corev1.ServiceAccount{}).
 		Owns(&appsv1.Deployment{}).
@@ -87,7 +88,7 @@ func (r *PublicServiceReconciler) controller(mgr ctrl.Manager) *builder.TypedBui
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})). // a zone's status never changes a service
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.servicesInNamespace),
 			builder.WithPredicates(predicate.LabelChangedPredicate{})).
-		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podOwner))
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podOwner), builder.WithPredicates(podFailureChanged()))
 	if r.Options.Gateway != nil {
 		b = b.Owns(&gatewayv1.HTTPRoute{})
 	} else {
@@ -138,6 +139,21 @@ func (r *PublicServiceReconciler) servicesUsingZone(ctx context.Context, o clien
 // servicesInNamespace maps a namespace whose labels changed to its services (zone consent).
 func (r *PublicServiceReconciler) servicesInNamespace(ctx context.Context, o client.Object) []reconcile.Request {
 	return listRequests(ctx, r.Client, client.InNamespace(o.GetName()))
+}
+
+// podFailureChanged passes the pod updates that change the failure a service's status reports
+// (podFailure): the Deployment's status already tells when pods come, go or become ready.
+func podFailureChanged() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			before, okBefore := e.ObjectOld.(*corev1.Pod)
+			after, okAfter := e.ObjectNew.(*corev1.Pod)
+			return okBefore && okAfter && podFailure([]corev1.Pod{*before}) != podFailure([]corev1.Pod{*after})
+		},
+	}
 }
 
 // podOwner maps an operator-managed pod to its PublicService, by its name label.

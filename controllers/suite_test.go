@@ -105,7 +105,7 @@ var _ = BeforeSuite(func() {
 	}
 	Expect(services.SetupWithManager(mgr)).To(Succeed())
 	connectivity := &ConnectivityReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("smartcity-operator"), Options: services.Options,
-		MaxConcurrentReconciles: options.DefaultConnectivityConcurrency}
+		MaxConcurrentReconciles: options.DefaultConnectivityConcurrency, Pending: services}
 	Expect(connectivity.SetupWithManager(mgr)).To(Succeed())
 	// The suite's own registry, as main.go registers the collector with controller-runtime's.
 	collector = Collector(mgr.GetClient(), connectivity)

@@ -96,7 +96,7 @@ func Analyze(m *Model, opts Options) (*Report, error) {
 }
 
 func newAnalysis(m *Model, opts Options) (*analysis, error) {
-	model := m.DeepCopy()
+	model := m.clone() // the analysis never modifies an object (TestAnalyzeLeavesTheModelAlone)
 	model.sort()
 	a := &analysis{
 		opts:     opts.Render.WithDefaults(),

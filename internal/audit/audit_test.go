@@ -269,3 +269,33 @@ func TestOneServiceReportEqualsWholeReport(t *testing.T) {
 	}
 	t.Logf("%d services compared", compared)
 }
+
+// An analysis shares the model's objects (the connectivity controller hands it the cache's
+// own): it must never modify one. Every topology, a generated city, the whole report, one
+// service's, and kubectl city connectivity.
+func TestAnalyzeLeavesTheModelAlone(t *testing.T) {
+	models := map[string]*Model{"city of 200": cityModel(t, 200)}
+	for _, tp := range topologies {
+		models[tp.name] = renderedTopology(t, tp)
+	}
+	for name, m := range models {
+		t.Run(name, func(t *testing.T) {
+			before := m.DeepCopy()
+			whole, err := Analyze(m, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(whole.Services) > 0 {
+				if _, err := Analyze(m, Options{Service: whole.Services[0].Service}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := Connectivity(m); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(before, m); diff != "" {
+				t.Errorf("the analysis modified its model (-before +after):\n%s", diff)
+			}
+		})
+	}
+}

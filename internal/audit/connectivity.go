@@ -9,7 +9,7 @@ import (
 // connlist lists it. Give it a live Model, or a Model from files after Rendered. m is not
 // modified.
 func Connectivity(m *Model) (netpol.Connlist, error) {
-	model := m.DeepCopy()
+	model := m.clone() // the engine never modifies an object
 	model.sort()
 	e, err := newEngine(model.NamespaceLabels(), model.NetworkPolicies, model.Workloads())
 	if err != nil {

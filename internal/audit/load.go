@@ -227,7 +227,9 @@ func ReadCluster(ctx context.Context, c client.Reader) (*Model, error) {
 
 // ReadNamespaces reads what ReadCluster reads, but only in the given namespaces (and every
 // NetworkZone): the model of an audit scoped to them, as Model.Within would cut it. A
-// namespace that does not exist is left out.
+// namespace that does not exist is left out. From a controller-runtime cache, the model's
+// namespaced objects are the cache's own, not copies (client.UnsafeDisableDeepCopy): an
+// analysis reads them and never modifies them, and neither may the caller.
 func ReadNamespaces(ctx context.Context, c client.Reader, namespaces ...string) (*Model, error) {
 	m := &Model{}
 	for _, name := range namespaces {
@@ -239,7 +241,7 @@ func ReadNamespaces(ctx context.Context, c client.Reader, namespaces ...string) 
 			return nil, fmt.Errorf("failed to get Namespace %s: %w", name, err)
 		}
 		m.Namespaces = append(m.Namespaces, *ns)
-		if err := readNamespaced(ctx, c, m, client.InNamespace(name)); err != nil {
+		if err := readNamespaced(ctx, c, m, client.InNamespace(name), client.UnsafeDisableDeepCopy); err != nil {
 			return nil, err
 		}
 	}

@@ -88,9 +88,27 @@ func upsert[T any, P metaObject[T]](list []T, obj T) ([]T, bool) {
 }
 
 func sortByKey[T any, P metaObject[T]](list []T) {
-	slices.SortFunc(list, func(a, b T) int {
-		return cmp.Or(cmp.Compare(P(&a).GetNamespace(), P(&b).GetNamespace()), cmp.Compare(P(&a).GetName(), P(&b).GetName()))
-	})
+	// Objects are large: order their keys, then move each object once.
+	type key struct {
+		namespace, name string
+		at              int
+	}
+	compare := func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
+	}
+	keys := make([]key, len(list))
+	for i := range list {
+		keys[i] = key{P(&list[i]).GetNamespace(), P(&list[i]).GetName(), i}
+	}
+	if slices.IsSortedFunc(keys, compare) {
+		return
+	}
+	slices.SortFunc(keys, compare)
+	sorted := make([]T, len(list))
+	for i, k := range keys {
+		sorted[i] = list[k.at]
+	}
+	copy(list, sorted)
 }
 
 // sort orders every list by namespace and name, so that results never depend on the order in
@@ -107,6 +125,23 @@ func (m *Model) sort() {
 	sortByKey(m.NetworkZones)
 	slices.Sort(m.Notes)
 	m.Notes = slices.Compact(m.Notes)
+}
+
+// clone returns a copy of m whose lists are its own (they can be sorted) and whose objects share
+// their content with m's: for an analysis, which never modifies an object.
+func (m *Model) clone() *Model {
+	return &Model{
+		Namespaces:      slices.Clone(m.Namespaces),
+		NetworkPolicies: slices.Clone(m.NetworkPolicies),
+		Deployments:     slices.Clone(m.Deployments),
+		StatefulSets:    slices.Clone(m.StatefulSets),
+		DaemonSets:      slices.Clone(m.DaemonSets),
+		ReplicaSets:     slices.Clone(m.ReplicaSets),
+		Pods:            slices.Clone(m.Pods),
+		PublicServices:  slices.Clone(m.PublicServices),
+		NetworkZones:    slices.Clone(m.NetworkZones),
+		Notes:           slices.Clone(m.Notes),
+	}
 }
 
 // DeepCopy returns a copy of m that shares nothing with it.

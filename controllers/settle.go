@@ -1,0 +1,119 @@
+package controllers
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+)
+
+// This file keeps the connectivity controller from chasing the operator's own convergence:
+// changes the operator makes are verified once they have settled, changes made by others at
+// once, and a flow that is missing only because a policy is about to be applied is not
+// reported as a violation.
+
+const (
+	// settleDelay is how long the connectivity controller waits after a change made by the
+	// operator itself (its policies, its Deployments, a service's spec) before verifying: the
+	// changes of one convergence (a policy per service, then its peers' policies) are verified
+	// together, once. Changes made by others (a foreign policy or workload, namespace labels)
+	// are verified at once.
+	settleDelay = 2 * time.Second
+	// holdRequeue is when a verdict held back while peers converge is computed again, if no
+	// change wakes it before.
+	holdRequeue = 5 * time.Second
+	// maxHold bounds how long a missing flow goes unreported while the services involved keep
+	// having work: past it the violation is reported even if they are still converging.
+	maxHold = time.Minute
+)
+
+// PendingServices tells whether the PublicService controller has work to do for a service
+// ("namespace/name"): queued, waiting for a requeue or being reconciled. The
+// PublicServiceReconciler implements it.
+type PendingServices interface {
+	Pending(key string) bool
+}
+
+// Pending implements PendingServices: whether the controller's queue holds the service or a
+// worker reconciles it.
+func (r *PublicServiceReconciler) Pending(key string) bool { return r.pending.has(key) }
+
+// holds remembers since when each service's verdict is held back.
+type holds struct{ since sync.Map }
+
+// settling reports whether the verdict for key should wait: the service's flows are only
+// missing (nothing is reachable beyond its intent), and it or a peer of a missing flow has
+// work queued in the PublicService controller, whose next apply is likely to add them. A
+// verdict is held at most maxHold.
+func (h *holds) settling(pending PendingServices, key string, c connectivityResult, now time.Time) bool {
+	if pending == nil || !c.audited || c.failed || c.verified || c.extra ||
+		!pending.Pending(key) && !slices.ContainsFunc(c.missingPeers, pending.Pending) {
+		h.since.Delete(key)
+		return false
+	}
+	first, _ := h.since.LoadOrStore(key, now)
+	if t, ok := first.(time.Time); ok && now.Sub(t) >= maxHold {
+		h.since.Delete(key)
+		return false
+	}
+	return true
+}
+
+func (h *holds) forget(key string) { h.since.Delete(key) }
+
+// enqueueMapped maps each event's objects to requests with fn, and adds them after
+// delay(object): the queue coalesces the adds of one key that fall in the same wait.
+func enqueueMapped(fn handler.MapFunc, delay func(client.Object) time.Duration) handler.EventHandler {
+	add := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
+		for _, o := range objs {
+			if o == nil {
+				continue
+			}
+			d := delay(o)
+			for _, req := range fn(ctx, o) {
+				if d > 0 {
+					q.AddAfter(req, d)
+				} else {
+					q.Add(req)
+				}
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, q, e.Object)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, q, e.ObjectOld, e.ObjectNew)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, q, e.Object)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, q, e.Object)
+		},
+	}
+}
+
+// afterSettling delays every change: the operator's own (a service's spec, a zone's, which
+// the PublicService controller turns into policies first).
+func afterSettling(client.Object) time.Duration { return settleDelay }
+
+// settleIfOwned delays the changes of objects a PublicService controls (the operator's own
+// policies and Deployments) and verifies others' at once (a foreign policy or workload).
+func settleIfOwned(o client.Object) time.Duration {
+	if ref := metav1.GetControllerOf(o); ref != nil && ref.Kind == "PublicService" &&
+		ref.APIVersion == platformv1alpha1.GroupVersion.String() {
+		return settleDelay
+	}
+	return 0
+}
