@@ -26,6 +26,9 @@ type AuditEvent struct {
 	} `json:"objectRef"`
 	RequestURI               string    `json:"requestURI"`
 	RequestReceivedTimestamp time.Time `json:"requestReceivedTimestamp"`
+	// StageTimestamp is when the stage logged was reached: at ResponseComplete, when the
+	// response was sent.
+	StageTimestamp time.Time `json:"stageTimestamp"`
 }
 
 // Resource is "resource" or "resource/subresource", or the request path for a non-resource
