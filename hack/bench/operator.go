@@ -226,41 +226,69 @@ func (p *operatorProcess) goMemory(ctx context.Context) (map[string]float64, err
 	return bench.ReadGoMemory(bytes.NewReader(page))
 }
 
-// heapSampler scrapes the operator's heap in use every heapSampleEvery until stopped, and keeps
-// the highest.
-type heapSampler struct {
+// loop runs a step in the background again and again, pausing between steps, until stopped or
+// a step fails.
+type loop struct {
 	stopping chan struct{}
 	done     chan struct{}
-	peak     float64
 	err      error
 }
 
-func (p *operatorProcess) sampleHeap(ctx context.Context) *heapSampler {
-	h := &heapSampler{stopping: make(chan struct{}), done: make(chan struct{})}
+func startLoop(pause time.Duration, step func() error) *loop {
+	l := &loop{stopping: make(chan struct{}), done: make(chan struct{})}
 	go func() {
-		defer close(h.done)
+		defer close(l.done)
 		for {
-			mem, err := p.goMemory(ctx)
-			if err != nil {
-				h.err = err
+			if err := step(); err != nil {
+				l.err = err
 				return
 			}
-			h.peak = max(h.peak, mem[bench.HeapInuseMetric])
 			select {
-			case <-h.stopping:
+			case <-l.stopping:
 				return
-			case <-time.After(heapSampleEvery):
+			default:
+			}
+			select {
+			case <-l.stopping:
+				return
+			case <-time.After(pause):
 			}
 		}
 	}()
+	return l
+}
+
+// stop returns once the step under way has ended, with the first error of a step.
+func (l *loop) stop() error {
+	close(l.stopping)
+	<-l.done
+	return l.err
+}
+
+// heapSampler scrapes the operator's heap in use every heapSampleEvery until stopped, and keeps
+// the highest.
+type heapSampler struct {
+	loop *loop
+	peak float64
+}
+
+func (p *operatorProcess) sampleHeap(ctx context.Context) *heapSampler {
+	h := &heapSampler{}
+	h.loop = startLoop(heapSampleEvery, func() error {
+		mem, err := p.goMemory(ctx)
+		if err != nil {
+			return err
+		}
+		h.peak = max(h.peak, mem[bench.HeapInuseMetric])
+		return nil
+	})
 	return h
 }
 
-// stop takes a last sample and returns the peak, in MiB.
+// stop returns the peak, in MiB.
 func (h *heapSampler) stop() (float64, error) {
-	close(h.stopping)
-	<-h.done
-	return h.peak, h.err
+	err := h.loop.stop()
+	return h.peak, err
 }
 
 // heapProfile takes the operator's heap profile (/debug/pprof/heap: in use and allocated since
@@ -272,38 +300,26 @@ func (p *operatorProcess) heapProfile(ctx context.Context) ([]byte, error) {
 // profiler takes the operator's CPU profile in chunks of profileChunk until stopped: stop
 // returns once the chunk under way has ended, with the chunks merged.
 type profiler struct {
-	stopping chan struct{}
-	done     chan struct{}
-	parts    [][]byte
-	err      error
+	loop  *loop
+	parts [][]byte
 }
 
 func (p *operatorProcess) startProfile(ctx context.Context) *profiler {
-	pr := &profiler{stopping: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(pr.done)
-		for {
-			select {
-			case <-pr.stopping:
-				return
-			default:
-			}
-			part, err := p.profile(ctx, profileChunk)
-			if err != nil {
-				pr.err = err
-				return
-			}
-			pr.parts = append(pr.parts, part)
+	pr := &profiler{}
+	pr.loop = startLoop(0, func() error {
+		part, err := p.profile(ctx, profileChunk)
+		if err != nil {
+			return err
 		}
-	}()
+		pr.parts = append(pr.parts, part)
+		return nil
+	})
 	return pr
 }
 
 func (pr *profiler) stop() ([]byte, error) {
-	close(pr.stopping)
-	<-pr.done
-	if pr.err != nil {
-		return nil, pr.err
+	if err := pr.loop.stop(); err != nil {
+		return nil, err
 	}
 	return bench.MergeProfiles(pr.parts)
 }

@@ -39,10 +39,9 @@ func ReadReconciles(r io.Reader, controller string) (Reconciles, error) {
 // ReadAllReconciles parses a /metrics page (Prometheus text format) for every controller that
 // has a reconcile histogram, by the histogram's controller label.
 func ReadAllReconciles(r io.Reader) (map[string]Reconciles, error) {
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := p.TextToMetricFamilies(r)
+	families, err := parseMetrics(r)
 	if err != nil {
-		return nil, fmt.Errorf("failed to parse the metrics: %w", err)
+		return nil, err
 	}
 	counts := map[string]float64{}
 	for _, m := range families["controller_runtime_reconcile_total"].GetMetric() {
@@ -78,10 +77,9 @@ const HeapInuseMetric = "go_memstats_heap_inuse_bytes"
 // ReadGoMemory parses a /metrics page for GoMemoryMetrics, in MiB, by metric name; it fails
 // when one is missing.
 func ReadGoMemory(r io.Reader) (map[string]float64, error) {
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := p.TextToMetricFamilies(r)
+	families, err := parseMetrics(r)
 	if err != nil {
-		return nil, fmt.Errorf("failed to parse the metrics: %w", err)
+		return nil, err
 	}
 	out := map[string]float64{}
 	for _, name := range GoMemoryMetrics {
@@ -92,6 +90,16 @@ func ReadGoMemory(r io.Reader) (map[string]float64, error) {
 		out[name] = ms[0].GetGauge().GetValue() / (1 << 20)
 	}
 	return out, nil
+}
+
+// parseMetrics parses a /metrics page (Prometheus text format) into its families, by name.
+func parseMetrics(r io.Reader) (map[string]*dto.MetricFamily, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse the metrics: %w", err)
+	}
+	return families, nil
 }
 
 func label(m *dto.Metric, name string) string {
