@@ -73,7 +73,7 @@ func runCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&b.workdir, "workdir", "bin/bench", "Folder for the cities, binaries and operator logs of the run.")
 	fs.StringVar(&b.out, "out", "", "JSON report to write (default <workdir>/bench-<time>.json).")
 	fs.BoolVar(&b.profile, "profile", os.Getenv("BENCH_PROFILE") == "1",
-		"Save the operator's CPU profile during convergence and its heap profiles at convergence and at the end of the rest next to the JSON (default: BENCH_PROFILE=1).")
+		"Save the operator's CPU profile during convergence and heap profiles at convergence and at rest next to the JSON (default: BENCH_PROFILE=1).")
 	_ = fs.Parse(args)
 	var err error
 	if b.ns, err = parseNs(*nList); err != nil {

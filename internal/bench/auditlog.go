@@ -106,7 +106,7 @@ var childKinds = map[string]string{
 	"httproutes":               "HTTPRoute",
 	"publicservices/status":    "PublicService status",
 	"networkzones/status":      "NetworkZone status",
-	"events":                   "Event",
+	eventsResource:             "Event",
 }
 
 // WritesPerService counts the writes among events, by child kind (or status, or Event; the

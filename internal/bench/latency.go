@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// eventsResource is the resource of Events (core and events.k8s.io).
+const eventsResource = "events"
+
 // Who made a request, as the audit log tells it (AuditEvent.Caller).
 const (
 	CallerPublicService = "publicservice"
@@ -45,7 +48,7 @@ func (e AuditEvent) Latency() (time.Duration, bool) {
 func (e AuditEvent) Caller() string {
 	res := e.Resource()
 	switch {
-	case res == "events":
+	case res == eventsResource:
 		return CallerEvents
 	case e.Verb == "list" || e.Verb == "watch":
 		return CallerInformers
@@ -138,7 +141,7 @@ func RequestsByManager(events []AuditEvent, window time.Duration) map[string]flo
 	for _, e := range events {
 		key := "reads"
 		switch {
-		case e.Resource() == "events":
+		case e.Resource() == eventsResource:
 			key = CallerEvents
 		case e.IsWrite():
 			key = e.FieldManager()

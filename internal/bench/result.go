@@ -302,17 +302,17 @@ func medianLatency(runs []Run) *APILatency {
 	return &APILatency{Overall: medianFigures(overall)[""], ByVerbResource: medianFigures(byVerb), ByCaller: medianFigures(byCaller)}
 }
 
-// medianFigures takes, for each key, each figure's median over the maps that have the key.
-func medianFigures(maps []map[string]LatencyFigures) map[string]LatencyFigures {
+// medianFigures takes, for each key, each figure's median over the maps of all that have the key.
+func medianFigures(all []map[string]LatencyFigures) map[string]LatencyFigures {
 	out := map[string]LatencyFigures{}
-	for _, m := range maps {
+	for _, m := range all {
 		for k := range m {
 			if _, done := out[k]; done {
 				continue
 			}
 			figure := func(get func(LatencyFigures) float64) float64 {
 				var v []float64
-				for _, m := range maps {
+				for _, m := range all {
 					if f, ok := m[k]; ok {
 						v = append(v, get(f))
 					}
