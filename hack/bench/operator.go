@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,9 @@ const proofTimeout = 5 * time.Minute
 
 // profileChunk is the length of each CPU profile taken during convergence; they are merged.
 const profileChunk = 10 * time.Second
+
+// heapSampleEvery is how often the operator's heap in use is scraped during convergence.
+const heapSampleEvery = 5 * time.Second
 
 // operatorProcess is the operator running as a local process.
 type operatorProcess struct {
@@ -175,18 +179,35 @@ func (p *operatorProcess) rss() (rss, peak float64, err error) {
 	return rss, peak, sc.Err()
 }
 
-// reconciles scrapes controller-runtime's reconcile figures of every controller.
-func (p *operatorProcess) reconciles(ctx context.Context) (map[string]bench.Reconciles, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metricsAddr+"/metrics", nil)
+// scrape returns the operator's /metrics page.
+func (p *operatorProcess) scrape(ctx context.Context) ([]byte, error) {
+	return p.get(ctx, "http://"+p.metricsAddr+"/metrics", "scrape the operator's metrics")
+}
+
+// get returns the body of a GET of url, which must answer 200.
+func (p *operatorProcess) get(ctx context.Context, url, what string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("failed to scrape the operator's metrics: %w", err)
+		return nil, fmt.Errorf("failed to %s: %w", what, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	all, err := bench.ReadAllReconciles(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("failed to %s: %s", what, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+// reconciles scrapes controller-runtime's reconcile figures of every controller.
+func (p *operatorProcess) reconciles(ctx context.Context) (map[string]bench.Reconciles, error) {
+	page, err := p.scrape(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := bench.ReadAllReconciles(bytes.NewReader(page))
 	if err != nil {
 		return nil, err
 	}
@@ -196,60 +217,116 @@ func (p *operatorProcess) reconciles(ctx context.Context) (map[string]bench.Reco
 	return all, nil
 }
 
-// profiler takes the operator's CPU profile in chunks of profileChunk until stopped: stop
-// returns once the chunk under way has ended, with the chunks merged.
-type profiler struct {
+// goMemory scrapes the Go runtime's memory gauges (bench.GoMemoryMetrics), in MiB.
+func (p *operatorProcess) goMemory(ctx context.Context) (map[string]float64, error) {
+	page, err := p.scrape(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return bench.ReadGoMemory(bytes.NewReader(page))
+}
+
+// loop runs a step in the background again and again, pausing between steps, until stopped or
+// a step fails.
+type loop struct {
 	stopping chan struct{}
 	done     chan struct{}
-	parts    [][]byte
 	err      error
 }
 
-func (p *operatorProcess) startProfile(ctx context.Context) *profiler {
-	pr := &profiler{stopping: make(chan struct{}), done: make(chan struct{})}
+func startLoop(pause time.Duration, step func() error) *loop {
+	l := &loop{stopping: make(chan struct{}), done: make(chan struct{})}
 	go func() {
-		defer close(pr.done)
+		defer close(l.done)
 		for {
+			if err := step(); err != nil {
+				l.err = err
+				return
+			}
 			select {
-			case <-pr.stopping:
+			case <-l.stopping:
 				return
 			default:
 			}
-			part, err := p.profile(ctx, profileChunk)
-			if err != nil {
-				pr.err = err
+			select {
+			case <-l.stopping:
 				return
+			case <-time.After(pause):
 			}
-			pr.parts = append(pr.parts, part)
 		}
 	}()
+	return l
+}
+
+// stop returns once the step under way has ended, with the first error of a step.
+func (l *loop) stop() error {
+	close(l.stopping)
+	<-l.done
+	return l.err
+}
+
+// heapSampler scrapes the operator's heap in use every heapSampleEvery until stopped, and keeps
+// the highest.
+type heapSampler struct {
+	loop *loop
+	peak float64
+}
+
+func (p *operatorProcess) sampleHeap(ctx context.Context) *heapSampler {
+	h := &heapSampler{}
+	h.loop = startLoop(heapSampleEvery, func() error {
+		mem, err := p.goMemory(ctx)
+		if err != nil {
+			return err
+		}
+		h.peak = max(h.peak, mem[bench.HeapInuseMetric])
+		return nil
+	})
+	return h
+}
+
+// stop returns the peak, in MiB.
+func (h *heapSampler) stop() (float64, error) {
+	err := h.loop.stop()
+	return h.peak, err
+}
+
+// heapProfile takes the operator's heap profile (/debug/pprof/heap: in use and allocated since
+// the start, as of the last GC).
+func (p *operatorProcess) heapProfile(ctx context.Context) ([]byte, error) {
+	return p.get(ctx, "http://"+p.pprofAddr+"/debug/pprof/heap", "take the operator's heap profile")
+}
+
+// profiler takes the operator's CPU profile in chunks of profileChunk until stopped: stop
+// returns once the chunk under way has ended, with the chunks merged.
+type profiler struct {
+	loop  *loop
+	parts [][]byte
+}
+
+func (p *operatorProcess) startProfile(ctx context.Context) *profiler {
+	pr := &profiler{}
+	pr.loop = startLoop(0, func() error {
+		part, err := p.profile(ctx, profileChunk)
+		if err != nil {
+			return err
+		}
+		pr.parts = append(pr.parts, part)
+		return nil
+	})
 	return pr
 }
 
 func (pr *profiler) stop() ([]byte, error) {
-	close(pr.stopping)
-	<-pr.done
-	if pr.err != nil {
-		return nil, pr.err
+	if err := pr.loop.stop(); err != nil {
+		return nil, err
 	}
 	return bench.MergeProfiles(pr.parts)
 }
 
 func (p *operatorProcess) profile(ctx context.Context, d time.Duration) ([]byte, error) {
 	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, int(d.Seconds()))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("failed to profile the operator: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("failed to profile the operator: %s", resp.Status)
-	}
-	return io.ReadAll(resp.Body)
+	return p.get(ctx, url, "profile the operator")
 }
 
 // cpuSeconds reads the CPU seconds so far of the operator, kube-apiserver and etcd (kwokctl
@@ -326,6 +403,7 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	if b.profile {
 		prof = op.startProfile(ctx)
 	}
+	heap := op.sampleHeap(ctx)
 	info("applying %d PublicServices", len(n.city.Services))
 	start := time.Now()
 	services := make([]runtime.Object, len(n.city.Services))
@@ -351,7 +429,15 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	for name, after := range cpuAfter {
 		out.CPUSeconds[name] = after - cpuBefore[name]
 	}
+	peakHeap, err := heap.stop()
+	if err != nil {
+		return out, err
+	}
+	out.PeakHeapInuseMiB = new(peakHeap)
 	if prof != nil {
+		if out.HeapProfile, err = b.saveHeapProfile(ctx, op, "heap", n); err != nil {
+			return out, err
+		}
 		if out.CPUProfile, err = b.saveProfile(prof, n); err != nil {
 			return out, err
 		}
@@ -362,7 +448,8 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	}
 	out.Controllers = map[string]bench.ControllerFigures{}
 	for name, r := range all {
-		out.Controllers[name] = bench.ControllerFigures{Reconciles: r.Count, ReconcileP50Seconds: r.P50, ReconcileP99Seconds: r.P99}
+		out.Controllers[name] = bench.ControllerFigures{Reconciles: r.Count, ReconcileP50Seconds: r.P50, ReconcileP99Seconds: r.P99,
+			ReconcileSeconds: r.Seconds}
 	}
 	rec := all["publicservice"]
 	out.Reconciles, out.ReconcileP50Seconds, out.ReconcileP99Seconds = new(rec.Count), new(rec.P50), new(rec.P99)
@@ -391,6 +478,16 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 		return out, err
 	}
 	out.RSSMiB, out.PeakRSSMiB = new(rss), new(peak)
+	if out.GoMemoryMiB, err = op.goMemory(ctx); err != nil {
+		return out, err
+	}
+	info("at the end of the rest: RSS %.0f MiB (peak %.0f), heap in use %.0f MiB (peak during convergence %.0f)",
+		rss, peak, out.GoMemoryMiB[bench.HeapInuseMetric], peakHeap)
+	if b.profile {
+		if out.HeapRestProfile, err = b.saveHeapProfile(ctx, op, "heap-rest", n); err != nil {
+			return out, err
+		}
+	}
 	if done {
 		if err := b.proof(ctx, c, n.city, &out); err != nil {
 			return out, err
@@ -400,6 +497,7 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	if err := b.countRequests(cl, start, convergedAt, restEnd, len(n.city.Services), &out); err != nil {
 		return out, err
 	}
+	out.APIShareOfPublicServiceReconcile = bench.APIShare(out.APILatency, bench.CallerPublicService, rec.Seconds)
 	if done {
 		if out.AuditSeconds, err = b.auditTime(ctx, n.dir); err != nil {
 			return out, err
@@ -591,19 +689,41 @@ func (b *benchmark) saveProfile(prof *profiler, n *nRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name := fmt.Sprintf("%s-cpu-n%d-run%d.pprof", strings.TrimSuffix(filepath.Base(b.out), ".json"), n.n, n.rep)
-	if err := os.MkdirAll(filepath.Dir(b.out), 0o755); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(filepath.Dir(b.out), name), data, 0o644); err != nil {
+	name, err := b.writeProfile("cpu", n, data)
+	if err != nil {
 		return "", err
 	}
 	info("CPU profile of the operator during convergence: %s (go tool pprof -top %s)", name, filepath.Join(filepath.Dir(b.out), name))
 	return name, nil
 }
 
-// countRequests reads the operator's requests from the audit log: writes during convergence
-// per service, and requests per minute at rest.
+// saveHeapProfile takes the operator's heap profile and writes it next to the JSON report as
+// kind ("heap" or "heap-rest"); it returns the file's name.
+func (b *benchmark) saveHeapProfile(ctx context.Context, op *operatorProcess, kind string, n *nRun) (string, error) {
+	data, err := op.heapProfile(ctx)
+	if err != nil {
+		return "", err
+	}
+	name, err := b.writeProfile(kind, n, data)
+	if err != nil {
+		return "", err
+	}
+	info("heap profile of the operator: %s (go tool pprof -sample_index=inuse_space -top %s)", name, filepath.Join(filepath.Dir(b.out), name))
+	return name, nil
+}
+
+// writeProfile writes <report>-<kind>-n<N>-run<k>.pprof next to the JSON report and returns
+// its name.
+func (b *benchmark) writeProfile(kind string, n *nRun, data []byte) (string, error) {
+	name := fmt.Sprintf("%s-%s-n%d-run%d.pprof", strings.TrimSuffix(filepath.Base(b.out), ".json"), kind, n.n, n.rep)
+	if err := os.MkdirAll(filepath.Dir(b.out), 0o755); err != nil {
+		return "", err
+	}
+	return name, os.WriteFile(filepath.Join(filepath.Dir(b.out), name), data, 0o644)
+}
+
+// countRequests reads the operator's requests from the audit log: writes per service and the
+// API server's latency during convergence, and requests per minute at rest.
 func (b *benchmark) countRequests(cl *cluster, start, converged, restEnd time.Time, services int, out *bench.Operator) error {
 	f, err := os.Open(cl.auditLog())
 	if err != nil {
@@ -623,8 +743,11 @@ func (b *benchmark) countRequests(cl *cluster, start, converged, restEnd time.Ti
 	children, status, evts := bench.Writes(out.WritesPerServiceByKind)
 	out.ChildWritesPerService, out.StatusWritesPerService, out.EventsPerService = new(children), new(status), new(evts)
 	out.StatusWritesByManager = bench.StatusWritesPerService(convergence, services)
+	out.APILatency = bench.Latencies(convergence)
 	if restEnd.After(converged) {
-		out.RestRequests = bench.PerMinute(bench.Between(events, converged, restEnd), restEnd.Sub(converged))
+		rest := bench.Between(events, converged, restEnd)
+		out.RestRequests = bench.PerMinute(rest, restEnd.Sub(converged))
+		out.RestRequestsByManager = bench.RequestsByManager(rest, restEnd.Sub(converged))
 		out.RestRequestsPerMinute = new(bench.Sum(out.RestRequests))
 	}
 	return nil

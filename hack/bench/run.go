@@ -45,7 +45,8 @@ type benchmark struct {
 	manager         string
 	kubectlCity     string
 	auditPolicyFile string
-	// profile takes the operator's CPU profile during convergence (BENCH_PROFILE=1).
+	// profile takes the operator's CPU profile during convergence and its heap profiles at
+	// convergence and at the end of the rest (BENCH_PROFILE=1).
 	profile bool
 }
 
@@ -72,7 +73,7 @@ func runCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&b.workdir, "workdir", "bin/bench", "Folder for the cities, binaries and operator logs of the run.")
 	fs.StringVar(&b.out, "out", "", "JSON report to write (default <workdir>/bench-<time>.json).")
 	fs.BoolVar(&b.profile, "profile", os.Getenv("BENCH_PROFILE") == "1",
-		"Save the operator's CPU profile during convergence next to the JSON (default: BENCH_PROFILE=1).")
+		"Save the operator's CPU profile during convergence and heap profiles at convergence and at rest next to the JSON (default: BENCH_PROFILE=1).")
 	_ = fs.Parse(args)
 	var err error
 	if b.ns, err = parseNs(*nList); err != nil {
@@ -248,6 +249,13 @@ func printReport(r *bench.Report) {
 		for _, k := range bench.SortedKeys(o.RestRequests) {
 			fmt.Printf(" %s %.1f;", k, o.RestRequests[k])
 		}
+		fmt.Printf("\nN=%d: requests per minute at rest, by field manager (reads and Events apart):", res.N)
+		if len(o.RestRequestsByManager) == 0 {
+			fmt.Print(" none")
+		}
+		for _, k := range bench.SortedKeys(o.RestRequestsByManager) {
+			fmt.Printf(" %s %.1f;", k, o.RestRequestsByManager[k])
+		}
 		fmt.Printf("\nN=%d: writes per service during convergence:", res.N)
 		for _, k := range bench.SortedKeys(o.WritesPerServiceByKind) {
 			fmt.Printf(" %s %.2f;", k, o.WritesPerServiceByKind[k])
@@ -256,8 +264,12 @@ func printReport(r *bench.Report) {
 		for _, k := range bench.SortedKeys(o.StatusWritesByManager) {
 			fmt.Printf(" %s %.2f;", k, o.StatusWritesByManager[k])
 		}
+		fmt.Printf("\n%s", bench.Diagnosis(res))
 		if o.CPUProfile != "" {
 			fmt.Printf("\nN=%d: the operator's CPU profile: %s", res.N, o.CPUProfile)
+		}
+		if o.HeapProfile != "" {
+			fmt.Printf("\nN=%d: the operator's heap profiles: %s (converged), %s (end of the rest)", res.N, o.HeapProfile, o.HeapRestProfile)
 		}
 		fmt.Println()
 	}

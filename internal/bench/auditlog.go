@@ -26,6 +26,9 @@ type AuditEvent struct {
 	} `json:"objectRef"`
 	RequestURI               string    `json:"requestURI"`
 	RequestReceivedTimestamp time.Time `json:"requestReceivedTimestamp"`
+	// StageTimestamp is when the stage logged was reached: at ResponseComplete, when the
+	// response was sent.
+	StageTimestamp time.Time `json:"stageTimestamp"`
 }
 
 // Resource is "resource" or "resource/subresource", or the request path for a non-resource
@@ -103,7 +106,7 @@ var childKinds = map[string]string{
 	"httproutes":               "HTTPRoute",
 	"publicservices/status":    "PublicService status",
 	"networkzones/status":      "NetworkZone status",
-	"events":                   "Event",
+	eventsResource:             "Event",
 }
 
 // WritesPerService counts the writes among events, by child kind (or status, or Event; the

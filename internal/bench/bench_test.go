@@ -64,7 +64,7 @@ func TestReadReconciles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Reconciles{Count: 100, P50: 0.1, P99: 0.982}
+	want := Reconciles{Count: 100, P50: 0.1, P99: 0.982, Seconds: 20}
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Errorf("ReadReconciles (-want +got):\n%s", diff)
 	}
@@ -121,13 +121,22 @@ func complete(seconds float64) Run {
 			WritesPerService: new(6.0), WritesPerServiceByKind: map[string]float64{"Deployment": 1},
 			ChildWritesPerService: new(4.0), StatusWritesPerService: new(1.5), EventsPerService: new(0.5),
 			StatusWritesByManager: map[string]float64{"smartcity-operator": 1, "smartcity-connectivity": 0.5},
+			RestRequestsByManager: map[string]float64{"reads": seconds},
 			Controllers: map[string]ControllerFigures{
-				"publicservice": {Reconciles: 30, ReconcileP50Seconds: 0.01, ReconcileP99Seconds: 0.5},
+				"publicservice": {Reconciles: 30, ReconcileP50Seconds: 0.01, ReconcileP99Seconds: 0.5, ReconcileSeconds: 8},
 				"networkzone":   {Reconciles: seconds, ReconcileP50Seconds: 0.001, ReconcileP99Seconds: 0.002},
 			},
 			CPUSeconds: map[string]float64{ProcessOperator: seconds, ProcessAPIServer: 40, ProcessEtcd: 9},
 			RSSMiB:     new(100.0), PeakRSSMiB: new(120.0), AuditSeconds: new(3.0),
 			ProofService: "city-tax/svc-0001", ProofFalseSeconds: new(1.0), ProofTrueSeconds: new(1.0),
+			APILatency: &APILatency{
+				Overall:  LatencyFigures{Count: 100, P50Seconds: 0.004, P99Seconds: seconds / 100, TotalSeconds: 3},
+				ByCaller: map[string]LatencyFigures{CallerPublicService: {Count: 80, P50Seconds: 0.005, P99Seconds: 0.1, TotalSeconds: 2}},
+			},
+			APIShareOfPublicServiceReconcile: new(0.25),
+			GoMemoryMiB: map[string]float64{"go_memstats_heap_inuse_bytes": 40, "go_memstats_heap_alloc_bytes": 35,
+				"go_memstats_sys_bytes": 90, "go_memstats_next_gc_bytes": 60},
+			PeakHeapInuseMiB: new(seconds * 5),
 		},
 	}
 }
@@ -189,7 +198,8 @@ func TestReadAllReconciles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]Reconciles{"publicservice": {Count: 100, P50: 0.1, P99: 0.982}, "networkzone": {Count: 7, P50: 0.05, P99: 0.099}}
+	want := map[string]Reconciles{"publicservice": {Count: 100, P50: 0.1, P99: 0.982, Seconds: 20},
+		"networkzone": {Count: 7, P50: 0.05, P99: 0.099, Seconds: 0.1}}
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Errorf("ReadAllReconciles (-want +got):\n%s", diff)
 	}

@@ -19,6 +19,8 @@ type Reconciles struct {
 	// P50 and P99 are quantiles of controller_runtime_reconcile_time_seconds, in seconds,
 	// interpolated within the histogram's buckets as Prometheus' histogram_quantile does.
 	P50, P99 float64
+	// Seconds is the time spent reconciling (the histogram's sum).
+	Seconds float64
 }
 
 // ReadReconciles parses a /metrics page (Prometheus text format) for one controller.
@@ -37,10 +39,9 @@ func ReadReconciles(r io.Reader, controller string) (Reconciles, error) {
 // ReadAllReconciles parses a /metrics page (Prometheus text format) for every controller that
 // has a reconcile histogram, by the histogram's controller label.
 func ReadAllReconciles(r io.Reader) (map[string]Reconciles, error) {
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := p.TextToMetricFamilies(r)
+	families, err := parseMetrics(r)
 	if err != nil {
-		return nil, fmt.Errorf("failed to parse the metrics: %w", err)
+		return nil, err
 	}
 	counts := map[string]float64{}
 	for _, m := range families["controller_runtime_reconcile_total"].GetMetric() {
@@ -55,9 +56,50 @@ func ReadAllReconciles(r io.Reader) (map[string]Reconciles, error) {
 		}
 		bounds = append(bounds, Bucket{UpperBound: math.Inf(1), Count: float64(hist.GetSampleCount())})
 		name := label(m, "controller")
-		out[name] = Reconciles{Count: counts[name], P50: Quantile(0.5, bounds), P99: Quantile(0.99, bounds)}
+		out[name] = Reconciles{Count: counts[name], P50: Quantile(0.5, bounds), P99: Quantile(0.99, bounds),
+			Seconds: hist.GetSampleSum()}
 	}
 	return out, nil
+}
+
+// GoMemoryMetrics are the Go runtime's memory gauges the benchmark records (client_golang's Go
+// collector, on every controller-runtime metrics endpoint).
+var GoMemoryMetrics = []string{
+	"go_memstats_heap_inuse_bytes",
+	"go_memstats_heap_alloc_bytes",
+	"go_memstats_sys_bytes",
+	"go_memstats_next_gc_bytes",
+}
+
+// HeapInuseMetric is the gauge of the heap's spans in use.
+const HeapInuseMetric = "go_memstats_heap_inuse_bytes"
+
+// ReadGoMemory parses a /metrics page for GoMemoryMetrics, in MiB, by metric name; it fails
+// when one is missing.
+func ReadGoMemory(r io.Reader) (map[string]float64, error) {
+	families, err := parseMetrics(r)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, name := range GoMemoryMetrics {
+		ms := families[name].GetMetric()
+		if len(ms) != 1 || ms[0].GetGauge() == nil {
+			return nil, fmt.Errorf("the metrics have no gauge %s", name)
+		}
+		out[name] = ms[0].GetGauge().GetValue() / (1 << 20)
+	}
+	return out, nil
+}
+
+// parseMetrics parses a /metrics page (Prometheus text format) into its families, by name.
+func parseMetrics(r io.Reader) (map[string]*dto.MetricFamily, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse the metrics: %w", err)
+	}
+	return families, nil
 }
 
 func label(m *dto.Metric, name string) string {

@@ -112,6 +112,9 @@ type Operator struct {
 	// by "verb resource".
 	RestRequestsPerMinute *float64           `json:"restRequestsPerMinute"`
 	RestRequests          map[string]float64 `json:"restRequestsByVerbResource"`
+	// RestRequestsByManager splits RestRequestsPerMinute by who asks: writes by field manager,
+	// Events as "events", every other request as "reads" (RequestsByManager).
+	RestRequestsByManager map[string]float64 `json:"restRequestsByManager"`
 	// WritesPerService is the operator's writes during convergence per service, in total and
 	// by child kind, status and Event.
 	WritesPerService       *float64           `json:"writesPerService"`
@@ -133,6 +136,24 @@ type Operator struct {
 	// CPUProfile is the file of the operator's CPU profile during convergence, next to the
 	// JSON (BENCH_PROFILE=1 only).
 	CPUProfile string `json:"cpuProfile,omitempty"`
+	// HeapProfile and HeapRestProfile are the files of the operator's heap profile
+	// (/debug/pprof/heap) right after convergence and at the end of the rest, next to the JSON
+	// (BENCH_PROFILE=1 only).
+	HeapProfile     string `json:"heapProfile,omitempty"`
+	HeapRestProfile string `json:"heapRestProfile,omitempty"`
+	// GoMemoryMiB is the Go runtime's memory at the end of the rest, from the operator's
+	// metrics (GoMemoryMetrics), in MiB by metric name.
+	GoMemoryMiB map[string]float64 `json:"goMemoryMiB"`
+	// PeakHeapInuseMiB is the highest go_memstats_heap_inuse_bytes sampled during convergence
+	// (one scrape every few seconds), in MiB.
+	PeakHeapInuseMiB *float64 `json:"peakHeapInuseMiB"`
+	// APILatency is the API server's latency of the operator's requests received during
+	// convergence, from the audit log (Latencies).
+	APILatency *APILatency `json:"apiLatency,omitempty"`
+	// APIShareOfPublicServiceReconcile is the API time of the requests attributed to the
+	// PublicService controller (APILatency.ByCaller["publicservice"].TotalSeconds) over its
+	// reconcile time until convergence (Controllers["publicservice"].ReconcileSeconds).
+	APIShareOfPublicServiceReconcile *float64 `json:"apiShareOfPublicServiceReconcile"`
 	// RSSMiB is the resident set at the end of the rest, PeakRSSMiB its peak (VmHWM).
 	RSSMiB     *float64 `json:"rssMiB"`
 	PeakRSSMiB *float64 `json:"peakRssMiB"`
@@ -152,6 +173,8 @@ type ControllerFigures struct {
 	Reconciles          float64 `json:"reconciles"`
 	ReconcileP50Seconds float64 `json:"reconcileP50Seconds"`
 	ReconcileP99Seconds float64 `json:"reconcileP99Seconds"`
+	// ReconcileSeconds is the time spent reconciling (the histogram's sum).
+	ReconcileSeconds float64 `json:"reconcileSeconds"`
 }
 
 // Median returns the median run: each figure's median over the runs that have it (the mean of
@@ -206,6 +229,11 @@ func Median(runs []Run) Run {
 	o.AuditSeconds = pick(func(r Run) *float64 { return r.Operator.AuditSeconds })
 	o.ProofFalseSeconds = pick(func(r Run) *float64 { return r.Operator.ProofFalseSeconds })
 	o.ProofTrueSeconds = pick(func(r Run) *float64 { return r.Operator.ProofTrueSeconds })
+	o.PeakHeapInuseMiB = pick(func(r Run) *float64 { return r.Operator.PeakHeapInuseMiB })
+	o.APIShareOfPublicServiceReconcile = pick(func(r Run) *float64 { return r.Operator.APIShareOfPublicServiceReconcile })
+	o.GoMemoryMiB = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.GoMemoryMiB })
+	o.RestRequestsByManager = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.RestRequestsByManager })
+	o.APILatency = medianLatency(runs)
 	o.RestRequests = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.RestRequests })
 	o.WritesPerServiceByKind = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.WritesPerServiceByKind })
 	o.ChildWritesPerService = pick(func(r Run) *float64 { return r.Operator.ChildWritesPerService })
@@ -216,6 +244,12 @@ func Median(runs []Run) Run {
 	for _, r := range runs {
 		if o.CPUProfile == "" {
 			o.CPUProfile = r.Operator.CPUProfile
+		}
+		if o.HeapProfile == "" {
+			o.HeapProfile = r.Operator.HeapProfile
+		}
+		if o.HeapRestProfile == "" {
+			o.HeapRestProfile = r.Operator.HeapRestProfile
 		}
 	}
 	o.Controllers = medianControllers(runs)
@@ -240,11 +274,58 @@ func medianControllers(runs []Run) map[string]ControllerFigures {
 				Reconciles:          figure(name, func(c ControllerFigures) float64 { return c.Reconciles }),
 				ReconcileP50Seconds: figure(name, func(c ControllerFigures) float64 { return c.ReconcileP50Seconds }),
 				ReconcileP99Seconds: figure(name, func(c ControllerFigures) float64 { return c.ReconcileP99Seconds }),
+				ReconcileSeconds:    figure(name, func(c ControllerFigures) float64 { return c.ReconcileSeconds }),
 			}
 		}
 	}
 	if len(out) == 0 {
 		return nil
+	}
+	return out
+}
+
+// medianLatency takes each latency figure's median over the runs that have it, overall, by
+// verb and resource, and by caller.
+func medianLatency(runs []Run) *APILatency {
+	var overall []map[string]LatencyFigures
+	var byVerb, byCaller []map[string]LatencyFigures
+	for _, r := range runs {
+		if l := r.Operator.APILatency; l != nil {
+			overall = append(overall, map[string]LatencyFigures{"": l.Overall})
+			byVerb = append(byVerb, l.ByVerbResource)
+			byCaller = append(byCaller, l.ByCaller)
+		}
+	}
+	if len(overall) == 0 {
+		return nil
+	}
+	return &APILatency{Overall: medianFigures(overall)[""], ByVerbResource: medianFigures(byVerb), ByCaller: medianFigures(byCaller)}
+}
+
+// medianFigures takes, for each key, each figure's median over the maps of all that have the key.
+func medianFigures(all []map[string]LatencyFigures) map[string]LatencyFigures {
+	out := map[string]LatencyFigures{}
+	for _, m := range all {
+		for k := range m {
+			if _, done := out[k]; done {
+				continue
+			}
+			figure := func(get func(LatencyFigures) float64) float64 {
+				var v []float64
+				for _, m := range all {
+					if f, ok := m[k]; ok {
+						v = append(v, get(f))
+					}
+				}
+				return *median(v)
+			}
+			out[k] = LatencyFigures{
+				Count:        figure(func(f LatencyFigures) float64 { return f.Count }),
+				P50Seconds:   figure(func(f LatencyFigures) float64 { return f.P50Seconds }),
+				P99Seconds:   figure(func(f LatencyFigures) float64 { return f.P99Seconds }),
+				TotalSeconds: figure(func(f LatencyFigures) float64 { return f.TotalSeconds }),
+			}
+		}
 	}
 	return out
 }
@@ -424,8 +505,66 @@ func Check(r *Report) error {
 		if o.ProofService == "" {
 			errs = append(errs, fmt.Errorf("%d services: no proof service", res.N))
 		}
+		if len(o.RestRequestsByManager) == 0 && o.RestRequestsPerMinute != nil && *o.RestRequestsPerMinute > 0 {
+			errs = append(errs, fmt.Errorf("%d services: requests at rest are not split by field manager", res.N))
+		}
+		errs = append(errs, checkDiagnosis(res.N, o)...)
 	}
 	return errors.Join(errs...)
+}
+
+// checkDiagnosis reports the figures that say where the time and memory go and are missing.
+func checkDiagnosis(n int, o Operator) []error {
+	var errs []error
+	if o.APILatency == nil || o.APILatency.Overall.Count == 0 {
+		errs = append(errs, fmt.Errorf("%d services: no API latency during convergence", n))
+	}
+	if o.APIShareOfPublicServiceReconcile == nil {
+		errs = append(errs, fmt.Errorf("%d services: no API share of the PublicService controller's reconcile time", n))
+	}
+	for _, name := range GoMemoryMetrics {
+		if _, ok := o.GoMemoryMiB[name]; !ok {
+			errs = append(errs, fmt.Errorf("%d services: no %s at rest", n, name))
+		}
+	}
+	if o.PeakHeapInuseMiB == nil {
+		errs = append(errs, fmt.Errorf("%d services: no peak heap in use during convergence", n))
+	}
+	if o.CPUProfile != "" && (o.HeapProfile == "" || o.HeapRestProfile == "") {
+		errs = append(errs, fmt.Errorf("%d services: a CPU profile but not both heap profiles", n))
+	}
+	return errs
+}
+
+// Diagnosis is the line per N that says where the operator's time and memory go: the API
+// server's latency of its requests during convergence, the PublicService controller's API time
+// against its reconcile time, and the heap in use at rest and at its peak.
+func Diagnosis(res Result) string {
+	o := res.Median.Operator
+	var b strings.Builder
+	fmt.Fprintf(&b, "N=%d: API latency during convergence: ", res.N)
+	if l := o.APILatency; l == nil {
+		b.WriteString(Missing)
+	} else {
+		fmt.Fprintf(&b, "%.0f requests, p50 %s, p99 %s, %.1f s in all", l.Overall.Count,
+			millis(l.Overall.P50Seconds), millis(l.Overall.P99Seconds), l.Overall.TotalSeconds)
+		ps := l.ByCaller[CallerPublicService]
+		fmt.Fprintf(&b, "; PublicService controller: %.0f requests, %.1f s of API time in %.1f s of reconciles", ps.Count,
+			ps.TotalSeconds, o.Controllers[CallerPublicService].ReconcileSeconds)
+	}
+	fmt.Fprintf(&b, " (share %s); heap in use %s at rest, peak %s during convergence",
+		num(o.APIShareOfPublicServiceReconcile, "%.2f"), num(mapValue(o.GoMemoryMiB, HeapInuseMetric), "%.0f MiB"),
+		num(o.PeakHeapInuseMiB, "%.0f MiB"))
+	return b.String()
+}
+
+func millis(s float64) string { return fmt.Sprintf("%.1f ms", s*1000) }
+
+func mapValue(m map[string]float64, key string) *float64 {
+	if v, ok := m[key]; ok {
+		return &v
+	}
+	return nil
 }
 
 // Sum adds up a map's values.
