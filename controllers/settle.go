@@ -28,6 +28,11 @@ const (
 	// together, once. Changes made by others (a foreign policy or workload, namespace labels)
 	// are verified at once.
 	settleDelay = 2 * time.Second
+	// relatedDelay is how long the PublicService controller waits after a change of a related
+	// service (one it consumes or admits, or one that consumes or admits it) before
+	// reconciling: the consumers of a provider often arrive together, and their flows then
+	// change its policy once.
+	relatedDelay = time.Second
 	// holdRequeue is when a verdict held back while peers converge is computed again, if no
 	// change wakes it before.
 	holdRequeue = 5 * time.Second
@@ -107,6 +112,9 @@ func enqueueMapped(fn handler.MapFunc, delay func(client.Object) time.Duration) 
 // afterSettling delays every change: the operator's own (a service's spec, a zone's, which
 // the PublicService controller turns into policies first).
 func afterSettling(client.Object) time.Duration { return settleDelay }
+
+// afterRelatedChange delays the reconcile a related service's change asks for.
+func afterRelatedChange(client.Object) time.Duration { return relatedDelay }
 
 // settleIfOwned delays the changes of objects a PublicService controls (the operator's own
 // policies and Deployments) and verifies others' at once (a foreign policy or workload).

@@ -82,7 +82,8 @@ func (r *PublicServiceReconciler) controller(mgr ctrl.Manager) *builder.TypedBui
 		Owns(&corev1.Service{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
-		Watches(&platformv1alpha1.PublicService{}, handler.EnqueueRequestsFromMapFunc(r.relatedServices),
+		// A burst of related changes (a city's consumers arriving) makes one reconcile.
+		Watches(&platformv1alpha1.PublicService{}, enqueueMapped(r.relatedServices, afterRelatedChange),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&platformv1alpha1.NetworkZone{}, handler.EnqueueRequestsFromMapFunc(r.servicesUsingZone),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})). // a zone's status never changes a service

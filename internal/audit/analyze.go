@@ -70,16 +70,18 @@ func compareNodes(a, b *node) int {
 
 // analysis holds what Analyze and Explain share.
 type analysis struct {
-	opts     render.Options
-	model    *Model
-	services []serviceIntent
-	nodes    []*node
-	byID     map[string]*node
-	nsLabels map[string]map[string]string
-	managed  map[string]bool
-	engine   *engine
-	declared map[[2]string]Ports
-	notes    []string
+	opts  render.Options
+	model *Model
+	// workloads are the model's (Model.Workloads), computed once.
+	workloads []Workload
+	services  []serviceIntent
+	nodes     []*node
+	byID      map[string]*node
+	nsLabels  map[string]map[string]string
+	managed   map[string]bool
+	engine    *engine
+	declared  map[[2]string]Ports
+	notes     []string
 	// only is Options.Service: the one service the report is about, or "" for all.
 	only string
 }
@@ -98,31 +100,34 @@ func Analyze(m *Model, opts Options) (*Report, error) {
 func newAnalysis(m *Model, opts Options) (*analysis, error) {
 	model := m.clone() // the analysis never modifies an object (TestAnalyzeLeavesTheModelAlone)
 	model.sort()
+	workloads := model.Workloads()
+	nsLabels := model.namespaceLabels(workloads)
 	a := &analysis{
-		opts:     opts.Render.WithDefaults(),
-		only:     opts.Service,
-		model:    model,
-		services: resolveAll(model),
-		byID:     map[string]*node{},
-		nsLabels: model.NamespaceLabels(),
-		managed:  map[string]bool{},
-		declared: map[[2]string]Ports{},
-		notes:    slices.Clone(model.Notes),
+		opts:      opts.Render.WithDefaults(),
+		only:      opts.Service,
+		model:     model,
+		workloads: workloads,
+		services:  resolveWith(model, nsLabels),
+		byID:      map[string]*node{},
+		nsLabels:  nsLabels,
+		managed:   map[string]bool{},
+		declared:  map[[2]string]Ports{},
+		notes:     slices.Clone(model.Notes),
 	}
 	for _, si := range a.services {
 		a.managed[si.key.Namespace] = true
 	}
 	a.buildNodes()
-	var workloads []Workload
+	var probed []Workload // the nodes' workloads, stand-ins included
 	for _, n := range a.nodes {
 		if n.workload != nil {
-			workloads = append(workloads, *n.workload)
+			probed = append(probed, *n.workload)
 			if a.nsLabels[n.workload.Namespace] == nil {
 				a.nsLabels[n.workload.Namespace] = map[string]string{corev1.LabelMetadataName: n.workload.Namespace}
 			}
 		}
 	}
-	e, err := newEngine(a.nsLabels, model.NetworkPolicies, workloads)
+	e, err := newEngine(a.nsLabels, model.NetworkPolicies, probed)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +150,7 @@ func (a *analysis) add(n *node) {
 // DNS pods (real ones when present, stand-ins otherwise), the other workloads, the zones, and
 // the {any-pod} and {external} probes.
 func (a *analysis) buildNodes() {
-	workloads := a.model.Workloads()
+	workloads := a.workloads
 	used := a.serviceNodes(workloads)
 	a.roleNodes(workloads, used)
 	anyPod := &Workload{Kind: kindPod, Namespace: anyPodNamespace, Name: AnyPodID, Virtual: true}

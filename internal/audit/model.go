@@ -181,6 +181,11 @@ func deepCopyList[T any, P deepCopier[T]](list []T) []T {
 // the kubernetes.io/metadata.name label the API server sets. A namespace that the Model
 // names but does not hold gets only that label.
 func (m *Model) NamespaceLabels() map[string]map[string]string {
+	return m.namespaceLabels(m.Workloads())
+}
+
+// namespaceLabels is NamespaceLabels with the Model's workloads already computed.
+func (m *Model) namespaceLabels(workloads []Workload) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	add := func(ns string) {
 		if ns != "" && out[ns] == nil {
@@ -198,7 +203,7 @@ func (m *Model) NamespaceLabels() map[string]map[string]string {
 	for _, np := range m.NetworkPolicies {
 		add(np.Namespace)
 	}
-	for _, w := range m.Workloads() {
+	for _, w := range workloads {
 		add(w.Namespace)
 	}
 	for _, s := range m.PublicServices {

@@ -26,7 +26,11 @@ type serviceIntent struct {
 // with every service and zone of the Model, and the labels of the service's namespace.
 // The result is in the Model's order (sorted by namespace and name when m is sorted).
 func resolveAll(m *Model) []serviceIntent {
-	nsLabels := m.NamespaceLabels()
+	return resolveWith(m, m.NamespaceLabels())
+}
+
+// resolveWith is resolveAll with the namespaces' labels already computed.
+func resolveWith(m *Model, nsLabels map[string]map[string]string) []serviceIntent {
 	w := intent.World{
 		Services: map[types.NamespacedName]*platformv1alpha1.PublicService{},
 		Zones:    map[string]*platformv1alpha1.NetworkZone{},

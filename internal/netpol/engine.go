@@ -348,11 +348,10 @@ func newIndex(namespaces map[string]map[string]string, workloads []Workload) *in
 
 // selectNamespaces returns the namespaces holding workloads whose labels a selector matches.
 func (idx *index) selectNamespaces(sel *metav1.LabelSelector) ([]string, error) {
-	s, err := metav1.LabelSelectorAsSelector(sel)
+	s, key, err := compileSelector(sel)
 	if err != nil {
 		return nil, err
 	}
-	key := s.String()
 	if out, ok := idx.nsCache[key]; ok {
 		return out, nil
 	}
@@ -369,14 +368,14 @@ func (idx *index) selectNamespaces(sel *metav1.LabelSelector) ([]string, error) 
 // selectPods returns the workloads of a namespace whose labels a selector matches (every one
 // for a nil selector). The result is shared: do not modify it.
 func (idx *index) selectPods(ns string, sel *metav1.LabelSelector) (bitset, error) {
-	s := labels.Everything()
+	s, canonical := labels.Everything(), ""
 	if sel != nil {
 		var err error
-		if s, err = metav1.LabelSelectorAsSelector(sel); err != nil {
+		if s, canonical, err = compileSelector(sel); err != nil {
 			return nil, err
 		}
 	}
-	key := ns + "\x00" + s.String()
+	key := ns + "\x00" + canonical
 	if out, ok := idx.podCache[key]; ok {
 		return out, nil
 	}
