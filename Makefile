@@ -190,7 +190,7 @@ docker-push: ## Push the manager image.
 	CONTAINER_TOOL=$(CONTAINER_TOOL) hack/container-image.sh push $(IMG)
 
 .PHONY: build-installer
-build-installer: manifests generate ## Generate dist/install.yaml: CRDs, RBAC and the Deployment for IMG.
+build-installer: manifests generate ## Generate dist/install.yaml: CRDs, RBAC, the Deployment for IMG and its NetworkPolicy.
 	@mkdir -p dist
 	hack/render-config.sh $(IMG) > dist/install.yaml
 	@echo "wrote dist/install.yaml (image $(IMG))"
@@ -315,7 +315,7 @@ kind-images: ## Build the operator, city-service and probe images offline (conte
 	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/images.sh load
 
 .PHONY: kind-deploy
-kind-deploy: kind-images ## Install the operator (config/default + NodePort patch) in the kind cluster and apply the sample city.
+kind-deploy: kind-images ## Install the operator (install.yaml + NodePort patch) in the kind cluster and apply the sample city.
 	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/deploy.sh
 
 .PHONY: kind-logs

@@ -4,11 +4,12 @@
 #
 # deploy.sh [operator|samples|all|logs]
 #
-# Installs the operator in the kind cluster from config/default (CRDs, least-privilege RBAC,
-# leader election, metrics over HTTPS with authentication), with the offline image built by
-# images.sh and one patch (hack/kind/operator/manager_patch.yaml: --zone-service-type=NodePort),
-# waits for it, then applies the sample city (config/samples) and waits until every
-# PublicService is Ready, with real pods running city-service. Idempotent.
+# Installs the operator in the kind cluster from install.yaml (`make build-installer` with the
+# offline image built by images.sh: CRDs, least-privilege RBAC, leader election, metrics over HTTPS
+# with authentication, the operator's NetworkPolicy) and one kustomize patch on that file
+# (hack/kind/operator/manager_patch.yaml: --zone-service-type=NodePort), waits for it, then
+# applies the sample city (config/samples) and waits until every PublicService is Ready, with real
+# pods running city-service. Idempotent.
 set -euo pipefail
 # shellcheck source=hack/kind/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -32,22 +33,26 @@ operator() {
   local dir="${STATE_DIR}/operator"
   rm -rf "${dir}"
   mkdir -p "${dir}"
-  "${ROOT}/hack/render-config.sh" "${OPERATOR_IMAGE}" >"${dir}/default.yaml"
+  # What a user applies: the release's install.yaml (make build-installer), with the one kind-only
+  # change made the way a user would: a kustomize patch on the file, in a folder of its own.
+  make -C "${ROOT}" --no-print-directory build-installer IMG="${OPERATOR_IMAGE}" >/dev/null
+  cp "${ROOT}/dist/install.yaml" "${dir}/install.yaml"
   cp "${KIND_DIR}/operator/manager_patch.yaml" "${dir}/"
   cat >"${dir}/kustomization.yaml" <<EOF
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
-- default.yaml
+- install.yaml
 patches:
 - path: manager_patch.yaml
   target:
     kind: Deployment
     name: ${OPERATOR_DEPLOYMENT}
 EOF
-  kustomize build "${dir}" >"${dir}/install.yaml"
-  grep -q -- '--zone-service-type=NodePort' "${dir}/install.yaml" || die "the NodePort patch did not apply"
-  kc apply --server-side --force-conflicts -f "${dir}/install.yaml" >/dev/null
+  kustomize build "${dir}" >"${dir}/install-kind.yaml"
+  grep -q -- '--zone-service-type=NodePort' "${dir}/install-kind.yaml" || die "the NodePort patch did not apply"
+  grep -q '^kind: NetworkPolicy$' "${dir}/install-kind.yaml" || die "install.yaml holds no NetworkPolicy for the operator"
+  kc apply --server-side --force-conflicts -f "${dir}/install-kind.yaml" >/dev/null
   kc wait --for=condition=Established crd/publicservices.platform.smartcity.io crd/networkzones.platform.smartcity.io --timeout=60s >/dev/null
   info "operator image ${OPERATOR_IMAGE}; waiting for the rollout…"
   if ! kc -n "${OPERATOR_NAMESPACE}" rollout status "deploy/${OPERATOR_DEPLOYMENT}" --timeout="${WAIT_TIMEOUT}s"; then
@@ -55,7 +60,7 @@ EOF
     kc -n "${OPERATOR_NAMESPACE}" logs "deploy/${OPERATOR_DEPLOYMENT}" --tail=30 >&2 || true
     die "the operator did not become available"
   fi
-  ok "operator running in ${OPERATOR_NAMESPACE} (install: ${dir}/install.yaml)"
+  ok "operator running in ${OPERATOR_NAMESPACE} (install.yaml + NodePort patch: ${dir}/install-kind.yaml)"
 }
 
 portal_tls() {
@@ -105,7 +110,7 @@ wait_services() {
 
 all() {
   preflight
-  phase "operator (config/default, ${OPERATOR_NAMESPACE})" operator
+  phase "operator (install.yaml, ${OPERATOR_NAMESPACE})" operator
   phase "sample city (config/samples)" samples
   phase "wait until every PublicService is Ready" wait_services
   phase_summary "kind-deploy timings"
