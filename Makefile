@@ -44,10 +44,10 @@ VERSION_PKG = github.com/smartcity-io/smartcity-operator/internal/version
 GO_LDFLAGS = -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT) -X $(VERSION_PKG).date=$(COMMIT_DATE)
 
 ## Go packages per test kind; directories that do not exist yet are left out.
-UNIT_PKGS = . $(foreach d,api internal cmd test/manifests,$(if $(wildcard $(d)/),./$(d)/...))
+UNIT_PKGS = . $(foreach d,api internal cmd test/manifests test/chart,$(if $(wildcard $(d)/),./$(d)/...))
 ENVTEST_PKGS = $(foreach d,controllers test/envtest,$(if $(wildcard $(d)/),./$(d)/...))
 ## Packages with golden files (testutil.Golden); `make golden` rewrites them with -update.
-GOLDEN_PKGS = ./internal/render ./internal/audit/format
+GOLDEN_PKGS = ./internal/render ./internal/audit/format ./test/chart
 GO_TEST_FLAGS ?= -count=1
 
 .PHONY: all
@@ -64,8 +64,9 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: ## Generate ClusterRole and CustomResourceDefinition objects (config/rbac/role.yaml, config/crd/bases).
+manifests: ## Generate ClusterRole and CustomResourceDefinition objects (config/rbac/role.yaml, config/crd/bases, and their copies in the Helm chart).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	hack/sync-chart.sh
 
 .PHONY: generate
 generate: ## Generate DeepCopy, DeepCopyInto and DeepCopyObject methods.
@@ -92,6 +93,7 @@ vet: ## Run go vet against code.
 tidy: ## Run go mod tidy for the operator and the tools modules.
 	go mod tidy
 	cd hack/tools && go mod tidy
+	cd hack/tools/helm && go mod tidy
 	cd hack/etcd && go mod tidy
 	cd hack/actionlint && go mod tidy
 	cd hack/goreleaser && go mod tidy
@@ -131,7 +133,7 @@ test: ## Run every test stage (verify, unit, envtest, ...) with times and a summ
 	hack/test-stages.sh
 
 .PHONY: test-unit
-test-unit: ## Run the unit tests (main, api, internal, cmd, test/manifests, and the release checker hack/krewcheck).
+test-unit: helm ## Run the unit tests (main, api, internal, cmd, test/manifests, test/chart, and the release checker hack/krewcheck).
 	@if [ -z "$(strip $(UNIT_PKGS))" ]; then echo "test-unit: no unit test packages yet"; exit 0; fi
 	go test $(GO_TEST_FLAGS) $(UNIT_PKGS)
 	$(MAKE) --no-print-directory test-release-tools
@@ -158,7 +160,7 @@ test-e2e-kind: ## Real traffic on kind: its own cluster (kept with E2E_KEEP_CLUS
 	KIND_CLUSTER_NAME=$(E2E_KIND_CLUSTER_NAME) KIND_API_PORT=$(E2E_KIND_API_PORT) hack/kind/e2e.sh
 
 .PHONY: golden
-golden: ## Rewrite the golden files of the render tests (go test -update).
+golden: helm ## Rewrite the golden files of the render tests and the chart (go test -update).
 	go test $(GO_TEST_FLAGS) $(GOLDEN_PKGS) -update
 	@echo "golden: rewritten; review with 'git diff' before committing"
 
@@ -190,10 +192,14 @@ docker-push: ## Push the manager image.
 	CONTAINER_TOOL=$(CONTAINER_TOOL) hack/container-image.sh push $(IMG)
 
 .PHONY: build-installer
-build-installer: manifests generate ## Generate dist/install.yaml: CRDs, RBAC and the Deployment for IMG.
+build-installer: manifests generate ## Generate dist/install.yaml: CRDs, RBAC, the Deployment for IMG and its NetworkPolicy.
 	@mkdir -p dist
 	hack/render-config.sh $(IMG) > dist/install.yaml
 	@echo "wrote dist/install.yaml (image $(IMG))"
+
+.PHONY: chart-lint
+chart-lint: helm ## helm lint the chart charts/smartcity-operator (test/chart also renders and compares it).
+	bin/helm lint --strict charts/smartcity-operator
 
 ##@ Release
 
@@ -280,6 +286,10 @@ undeploy: kubectl ## Remove the operator from the cluster, keeping the CRDs (and
 kubectl: ## Build kubectl v1.37.2 into bin/ (cached outside the clone).
 	hack/ensure-bins.sh kubectl
 
+.PHONY: helm
+helm: ## Build helm v3.22.0 into bin/ (hack/tools/helm; cached outside the clone).
+	hack/ensure-bins.sh helm
+
 .PHONY: envtest-bins
 envtest-bins: ## Build kube-apiserver, etcd and kubectl into bin/k8s for envtest (KUBEBUILDER_ASSETS).
 	hack/ensure-bins.sh envtest
@@ -315,7 +325,7 @@ kind-images: ## Build the operator, city-service and probe images offline (conte
 	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/images.sh load
 
 .PHONY: kind-deploy
-kind-deploy: kind-images ## Install the operator (config/default + NodePort patch) in the kind cluster and apply the sample city.
+kind-deploy: kind-images ## Install the operator (install.yaml + NodePort patch) in the kind cluster and apply the sample city.
 	KIND_CLUSTER_NAME=$(KIND_CLUSTER_NAME) hack/kind/deploy.sh
 
 .PHONY: kind-logs

@@ -13,11 +13,14 @@
 #      and one outside its CIDR, on Docker networks with the zones' CIDRs attached to the node;
 #      a consumer without consent; a foreign allow-all policy) the intent, the audit engine's
 #      verdict on the live cluster and the probe's result, in one table.
-#   5. Deletes the sample city (its pods fill the single node's cpu), then runs the portable e2e
+#   5. Moves the operator from install.yaml to the Helm chart (deploy.sh chart: make undeploy, helm
+#      install): every PublicService stays Ready, no pod of the sample city is replaced or restarted.
+#   6. Deletes the sample city (its pods fill the single node's cpu), then runs the portable e2e
 #      cases: go test -tags e2e ./test/e2e/ -ginkgo.label-filter='!local-only' with
-#      E2E_OPERATOR=incluster (the operator's Deployment is the operator under test; its replicas
-#      are restored afterwards) and E2E_IMAGE=the city-service image loaded in the node.
-#   6. Deletes the cluster if this run created it, unless E2E_KEEP_CLUSTER=1.
+#      E2E_OPERATOR=incluster (the operator's Deployment, now the chart's, is the operator under
+#      test; its replicas are restored afterwards) and E2E_IMAGE=the city-service image loaded in
+#      the node.
+#   7. Deletes the cluster if this run created it, unless E2E_KEEP_CLUSTER=1.
 #
 # Environment: KIND_CLUSTER_NAME, KIND_API_PORT, KIND_IMAGES (offline|stock), E2E_KEEP_CLUSTER=1,
 # E2E_KIND_FLAGS (more go test / Ginkgo flags for test/e2e-kind), E2E_KIND_PORTABLE_FLAGS (for
@@ -168,6 +171,7 @@ phase "images" "${KIND_DIR}/images.sh" load
 phase "operator and sample city" "${KIND_DIR}/deploy.sh" all
 phase "control probe in the node" node_probe
 phase "go test -tags e2e ./test/e2e-kind/" gotest
+phase "install.yaml -> Helm chart, the city stays Ready" "${KIND_DIR}/deploy.sh" chart
 phase "free the node: delete the sample city" free_node
 phase "go test -tags e2e ./test/e2e/ (!local-only, in-cluster operator)" portable
 phase_summary "test-e2e-kind timings"
