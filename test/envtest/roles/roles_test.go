@@ -101,6 +101,7 @@ var expectations = []expectation{
 	{auditor, false, []string{verbUpdateStatus}, inTeam(publicService)},
 	{auditor, false, readVerbs, inTeam(secret)},
 	{auditor, false, readVerbs, inOther(secret)},
+	{auditor, false, []string{verbList}, func() client.Object { return secret("") }}, // in every namespace
 	{auditor, false, readVerbs, inTeam(configMap)},
 	{auditor, false, readVerbs, inTeam(service)},
 }
