@@ -20,6 +20,10 @@ ROLES=(
   leader_election_role.yaml
   metrics_auth_role.yaml
   metrics_reader_role.yaml
+  publicservice_editor_role.yaml
+  publicservice_viewer_role.yaml
+  network_provider_role.yaml
+  auditor_role.yaml
 )
 
 rm -f "${CHART}"/crds/*.yaml

@@ -3,7 +3,8 @@
   - the CEL rules (+kubebuilder:validation:XValidation) are listed with their messages, on
     types and on fields (crd-ref-docs leaves them out);
   - +optional / +required show as "Optional" / "Required" instead of "Optional: {}";
-  - a field whose type has rules does not repeat them (they are listed under the type).
+  - a field whose type has rules does not repeat them (they are listed under the type);
+  - a kind's printer columns (+kubebuilder:printcolumn) are listed: what `kubectl get` shows.
 */ -}}
 {{- define "type" -}}
 {{- $type := . -}}
@@ -29,6 +30,15 @@ _Rules (CEL, checked by the API server):_
 {{- end }}
 {{- end }}
 
+{{ with (index $type.Markers "kubebuilder:printcolumn") -}}
+_Columns of `kubectl get` (priority 1: only with `-o wide`):_
+
+| Column | JSONPath | Priority |
+| --- | --- | --- |
+{{ range . -}}
+| {{ .Name }} | `{{ .JSONPath }}` | {{ .Priority }} |
+{{ end }}
+{{ end -}}
 {{ if $type.References -}}
 _Appears in:_
 {{- range $type.SortedReferences }}
