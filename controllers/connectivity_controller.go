@@ -159,6 +159,8 @@ func (r *ConnectivityReconciler) applyCondition(ctx context.Context, svc *platfo
 		return fmt.Errorf("failed to apply ConnectivityVerified: %w", err)
 	}
 	r.applied.Store(client.ObjectKeyFromObject(svc).String(), *cond)
+	ctrl.LoggerFrom(ctx).Info("Applied ConnectivityVerified", "status", cond.Status, "reason", cond.Reason,
+		"message", cond.Message, "previous", conditionStatus(live))
 	return nil
 }
 
@@ -326,4 +328,12 @@ func auditedIdentity(obj client.Object) workloadIdentity {
 		id.Ports = append(id.Ports, c.Ports...)
 	}
 	return id
+}
+
+// conditionStatus is a condition's status, or "none" when there is no condition.
+func conditionStatus(c *metav1.Condition) string {
+	if c == nil {
+		return "none"
+	}
+	return string(c.Status)
 }

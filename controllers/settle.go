@@ -27,7 +27,7 @@ const (
 	// changes of one convergence (a policy per service, then its peers' policies) are verified
 	// together, once. Changes made by others (a foreign policy or workload, namespace labels)
 	// are verified at once.
-	settleDelay = 2 * time.Second
+	settleDelay = 5 * time.Second
 	// relatedDelay is how long the PublicService controller waits after a change of a related
 	// service (one it consumes or admits, or one that consumes or admits it) before
 	// reconciling: the consumers of a provider often arrive together, and their flows then
@@ -35,7 +35,7 @@ const (
 	relatedDelay = time.Second
 	// holdRequeue is when a verdict held back while peers converge is computed again, if no
 	// change wakes it before.
-	holdRequeue = 5 * time.Second
+	holdRequeue = 10 * time.Second
 	// maxHold bounds how long a missing flow goes unreported while the services involved keep
 	// having work: past it the violation is reported even if they are still converging.
 	maxHold = time.Minute
