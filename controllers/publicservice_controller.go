@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -57,6 +58,9 @@ type scope struct {
 	svc  *platformv1alpha1.PublicService
 	spec platformv1alpha1.PublicServiceSpec // effective
 	observations
+	// created and updated are the kinds of the children this reconcile created and changed,
+	// for one event of each at its end.
+	created, updated []string
 }
 
 // step is one named part of a reconcile. A step that cannot go on sets s.stopped.
@@ -93,6 +97,7 @@ func (r *PublicServiceReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 
 	s := &scope{svc: svc, spec: svc.Effective()}
 	defer func() {
+		r.recordChanges(s)
 		if err := r.patchStatus(ctx, s); err != nil {
 			reterr = errors.Join(reterr, err)
 		}
@@ -284,13 +289,24 @@ func (r *PublicServiceReconciler) applyChild(ctx context.Context, s *scope, kind
 		}
 		return r.applyFailed(s, kind, err)
 	case res == created:
-		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Created", "Apply", "Created %s %s", kind, s.svc.Name)
+		s.created = append(s.created, kind)
 		ctrl.LoggerFrom(ctx).Info("Created child", "kind", kind, "child", child)
 	case res == updated:
-		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Updated", "Apply", "Updated %s %s", kind, s.svc.Name)
+		s.updated = append(s.updated, kind)
 		ctrl.LoggerFrom(ctx).Info("Updated child", "kind", kind, "child", child)
 	}
 	return nil
+}
+
+// recordChanges records one Normal event for the children a reconcile created, and one for
+// those it changed (a city's convergence would otherwise write an event per child).
+func (r *PublicServiceReconciler) recordChanges(s *scope) {
+	if len(s.created) > 0 {
+		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Created", "Apply", "Created %s (named %s)", strings.Join(s.created, ", "), s.svc.Name)
+	}
+	if len(s.updated) > 0 {
+		r.Recorder.Eventf(s.svc, nil, corev1.EventTypeNormal, "Updated", "Apply", "Updated %s (named %s)", strings.Join(s.updated, ", "), s.svc.Name)
+	}
 }
 
 // applyFailed records a Warning event with the API server's error and returns it as an

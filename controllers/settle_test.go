@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -203,5 +205,25 @@ func TestPodFailureChanged(t *testing.T) {
 	}
 	if p.Create(event.CreateEvent{Object: pod("", false)}) || p.Delete(event.DeleteEvent{Object: pod("", true)}) {
 		t.Error("pod creations and deletions wake the service; its Deployment's status tells")
+	}
+}
+
+func TestRecordChanges(t *testing.T) {
+	rec := events.NewFakeRecorder(10)
+	r := &PublicServiceReconciler{Recorder: rec}
+	svc := &platformv1alpha1.PublicService{ObjectMeta: metav1.ObjectMeta{Namespace: "city", Name: "portal"}}
+	r.recordChanges(&scope{svc: svc})
+	r.recordChanges(&scope{svc: svc, created: []string{"NetworkPolicy", "Deployment"}, updated: []string{"Service"}})
+	close(rec.Events)
+	var got []string
+	for e := range rec.Events {
+		got = append(got, e)
+	}
+	want := []string{
+		"Normal Created Created NetworkPolicy, Deployment (named portal)",
+		"Normal Updated Updated Service (named portal)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q (none for a reconcile that changed nothing)", got, want)
 	}
 }
