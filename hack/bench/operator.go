@@ -367,8 +367,10 @@ func stateOf(p *platformv1alpha1.PublicService, dep *appsv1.Deployment, minReady
 		return c
 	}
 	iso, ver := cond(platformv1alpha1.ConditionNetworkIsolated), cond(platformv1alpha1.ConditionConnectivityVerified)
+	avail := cond(platformv1alpha1.ConditionAvailable)
 	return serviceState{
-		available: dep != nil && dep.Status.ReadyReplicas >= minReady,
+		// The pods are ready, and the service's status says so.
+		available: dep != nil && dep.Status.ReadyReplicas >= minReady && avail != nil && avail.Status == metav1.ConditionTrue,
 		isolated:  iso != nil && iso.Status == metav1.ConditionTrue,
 		verified:  ver != nil && ver.Status != metav1.ConditionUnknown,
 	}
@@ -589,7 +591,7 @@ func converged(ctx context.Context, c *clients, n *nRun) (bool, string, error) {
 		all += btoi(s.done())
 	}
 	total := len(n.city.Services)
-	return all == total, fmt.Sprintf("%d/%d (pods ready %d, NetworkIsolated %d, ConnectivityVerified %d)",
+	return all == total, fmt.Sprintf("%d/%d (pods ready and Available %d, NetworkIsolated %d, ConnectivityVerified %d)",
 		all, total, avail, iso, ver), nil
 }
 
