@@ -157,9 +157,7 @@ func (readinessFirst) add(q requestQueue, priority int, objs ...client.Object) {
 }
 
 // Create implements handler.EventHandler.
-func (h readinessFirst) Create(_ context.Context, e event.CreateEvent, q requestQueue) {
-	h.add(q, 0, e.Object)
-}
+func (h readinessFirst) Create(_ context.Context, e event.CreateEvent, q requestQueue) { h.add(q, 0, e.Object) }
 
 // Update implements handler.EventHandler.
 func (h readinessFirst) Update(_ context.Context, e event.UpdateEvent, q requestQueue) {
@@ -174,11 +172,7 @@ func (h readinessFirst) Update(_ context.Context, e event.UpdateEvent, q request
 }
 
 // Delete implements handler.EventHandler.
-func (h readinessFirst) Delete(_ context.Context, e event.DeleteEvent, q requestQueue) {
-	h.add(q, 0, e.Object)
-}
+func (h readinessFirst) Delete(_ context.Context, e event.DeleteEvent, q requestQueue) { h.add(q, 0, e.Object) }
 
 // Generic implements handler.EventHandler.
-func (h readinessFirst) Generic(_ context.Context, e event.GenericEvent, q requestQueue) {
-	h.add(q, 0, e.Object)
-}
+func (h readinessFirst) Generic(_ context.Context, e event.GenericEvent, q requestQueue) { h.add(q, 0, e.Object) }
