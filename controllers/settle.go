@@ -6,12 +6,9 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -130,49 +127,3 @@ func settleIfOwned(o client.Object) time.Duration {
 	}
 	return 0
 }
-
-// readinessPriority is the queue priority of a service whose Deployment's readiness changed
-// (controller-runtime's events have priority 0, or lower).
-const readinessPriority = 1
-
-// readinessFirst maps a Deployment's events to the PublicService that controls it, as Owns
-// does, and queues the service ahead of other work when the Deployment's ready or available
-// replicas changed: that reconcile only refreshes the status (Available, readyReplicas), and
-// during a city's rollout it would otherwise wait behind every creation.
-type readinessFirst struct{}
-
-func (readinessFirst) add(q requestQueue, priority int, objs ...client.Object) {
-	for _, o := range objs {
-		ref := metav1.GetControllerOf(o)
-		if ref == nil || ref.Kind != "PublicService" || ref.APIVersion != platformv1alpha1.GroupVersion.String() {
-			continue
-		}
-		req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: ref.Name}}
-		if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok && priority != 0 {
-			pq.AddWithOpts(priorityqueue.AddOpts{Priority: &priority}, req)
-			continue
-		}
-		q.Add(req)
-	}
-}
-
-// Create implements handler.EventHandler.
-func (h readinessFirst) Create(_ context.Context, e event.CreateEvent, q requestQueue) { h.add(q, 0, e.Object) }
-
-// Update implements handler.EventHandler.
-func (h readinessFirst) Update(_ context.Context, e event.UpdateEvent, q requestQueue) {
-	priority := 0
-	before, okBefore := e.ObjectOld.(*appsv1.Deployment)
-	after, okAfter := e.ObjectNew.(*appsv1.Deployment)
-	if okBefore && okAfter && (before.Status.ReadyReplicas != after.Status.ReadyReplicas ||
-		before.Status.AvailableReplicas != after.Status.AvailableReplicas) {
-		priority = readinessPriority
-	}
-	h.add(q, priority, e.ObjectOld, e.ObjectNew)
-}
-
-// Delete implements handler.EventHandler.
-func (h readinessFirst) Delete(_ context.Context, e event.DeleteEvent, q requestQueue) { h.add(q, 0, e.Object) }
-
-// Generic implements handler.EventHandler.
-func (h readinessFirst) Generic(_ context.Context, e event.GenericEvent, q requestQueue) { h.add(q, 0, e.Object) }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -226,34 +225,5 @@ func TestRecordChanges(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q (none for a reconcile that changed nothing)", got, want)
-	}
-}
-
-func TestReadinessFirst(t *testing.T) {
-	q := newTrackedQueue(&pendingServices{})("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
-	defer q.ShutDown()
-	deployment := func(name string, ready int32, owned bool) *appsv1.Deployment {
-		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "city", Name: name}}
-		d.Status.ReadyReplicas = ready
-		if owned {
-			d.OwnerReferences = []metav1.OwnerReference{{APIVersion: platformv1alpha1.GroupVersion.String(),
-				Kind: "PublicService", Name: name, Controller: new(true)}}
-		}
-		return d
-	}
-	h := readinessFirst{}
-	ctx := context.Background()
-	h.Create(ctx, event.CreateEvent{Object: deployment("created", 0, true)}, q)
-	h.Update(ctx, event.UpdateEvent{ObjectOld: deployment("spec-changed", 1, true), ObjectNew: deployment("spec-changed", 1, true)}, q)
-	h.Update(ctx, event.UpdateEvent{ObjectOld: deployment("foreign", 0, false), ObjectNew: deployment("foreign", 1, false)}, q)
-	h.Update(ctx, event.UpdateEvent{ObjectOld: deployment("pods-ready", 0, true), ObjectNew: deployment("pods-ready", 1, true)}, q)
-	var order []string
-	for q.Len() > 0 {
-		item, _ := q.Get()
-		order = append(order, item.Name)
-		q.Done(item)
-	}
-	if want := []string{"pods-ready", "created", "spec-changed"}; !slices.Equal(order, want) {
-		t.Errorf("reconciled in order %v, want %v (readiness first, a foreign Deployment nowhere)", order, want)
 	}
 }

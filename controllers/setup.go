@@ -78,8 +78,7 @@ func (r *PublicServiceReconciler) controller(mgr ctrl.Manager) *builder.TypedBui
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, NewQueue: newTrackedQueue(&r.pending)}).
 		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&corev1.ServiceAccount{}).
-		// Owns, with a Deployment whose pods became ready or unready first in the queue.
-		Watches(&appsv1.Deployment{}, readinessFirst{}).
+		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
