@@ -1,0 +1,200 @@
+package controllers
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/version"
+)
+
+// Table tests of the rule reader (promrules_test.go), which the metrics spec relies on.
+
+func TestParseExpr(t *testing.T) {
+	cases := []struct {
+		expr    string
+		want    exprRefs
+		wantErr string
+	}{{
+		expr: `up`,
+		want: exprRefs{selectors: []selector{{metric: "up"}}},
+	}, {
+		expr: `max by (namespace, name) (smartcity_publicservice_condition{condition="Ready", status="True"}) == 0`,
+		want: exprRefs{by: []string{"namespace", "name"}, selectors: []selector{{metric: "smartcity_publicservice_condition",
+			matchers: []matcher{{"condition", "=", "Ready"}, {"status", "=", "True"}}}}},
+	}, {
+		expr: `sum(rate(a_total{job!~'x|y', code=~"5.."}[5m] offset 1h)) BY (job) / on(job) group_left(team) b:ratio > bool 0.5`,
+		want: exprRefs{by: []string{"job"}, grouping: []string{"job", "team"}, selectors: []selector{
+			{metric: "a_total", matchers: []matcher{{"job", "!~", "x|y"}, {"code", "=~", "5.."}}},
+			{metric: "b:ratio"}}},
+	}, {
+		expr: `histogram_quantile(0.99, sum without (pod) (rate(x_seconds_bucket[5m]))) > 1e3 and {__name__="y", le="+Inf"}`,
+		want: exprRefs{grouping: []string{"pod"}, selectors: []selector{{metric: "x_seconds_bucket"},
+			{metric: "y", matchers: []matcher{{"le", "=", "+Inf"}}}}},
+	}, {
+		expr: "a{l=`raw\\d`} # a comment naming no_metric\n unless b",
+		want: exprRefs{selectors: []selector{{metric: "a", matchers: []matcher{{"l", "=", `raw\d`}}}, {metric: "b"}}},
+	}, {
+		expr:    `a{l="x"`,
+		wantErr: "',' or '}' expected",
+	}, {
+		expr:    `a{l~"x"}`,
+		wantErr: "a matcher operator expected",
+	}, {
+		expr:    `{job="x"}`,
+		wantErr: "without a metric name",
+	}, {
+		expr:    `sum by job (a)`,
+		wantErr: "without a label list",
+	}, {
+		expr:    `a; b`,
+		wantErr: "unexpected ';'",
+	}}
+	for _, tc := range cases {
+		t.Run(tc.expr, func(t *testing.T) {
+			got, err := parseExpr(tc.expr)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(exprRefs{}, selector{}, matcher{})); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCheckRules(t *testing.T) {
+	scrape := []series{
+		{"smartcity_publicservice_condition", map[string]string{"namespace": "a", "name": "web", "condition": "Ready", "status": "True"}},
+		{"smartcity_publicservice_condition", map[string]string{"namespace": "a", "name": "web", "condition": "Ready", "status": "False"}},
+		{"smartcity_publicservices", map[string]string{"condition": "Ready", "status": "True"}},
+	}
+	notReady := rule{Alert: "NotReady", Expr: `max by (namespace, name) (smartcity_publicservice_condition{condition="Ready",status="True"}) == 0`,
+		Annotations: map[string]string{"summary": "{{ $labels.namespace }}/{{ $labels.name }}"}}
+	with := func(r rule, change func(*rule)) rule {
+		change(&r)
+		return r
+	}
+	cases := []struct {
+		name string
+		rule rule
+		want []string
+	}{
+		{"every metric and label exists", notReady, nil},
+		{"a renamed metric", with(notReady, func(r *rule) {
+			r.Expr = strings.Replace(r.Expr, "smartcity_publicservice_condition", "smartcity_publicservice_conditions", 1)
+		}), []string{"NotReady: metric smartcity_publicservice_conditions is not in the scrape"}},
+		{"a matcher's label missing", with(notReady, func(r *rule) { r.Expr = strings.Replace(r.Expr, "status=", "state=", 1) }),
+			[]string{"NotReady: no series of smartcity_publicservice_condition has the label state",
+				`NotReady: no series of smartcity_publicservice_condition matches [{condition = Ready} {state = True}]`}},
+		{"a value no series has", with(notReady, func(r *rule) { r.Expr = strings.Replace(r.Expr, `"Ready"`, `"Redy"`, 1) }),
+			[]string{`NotReady: no series of smartcity_publicservice_condition matches [{condition = Redy} {status = True}]`}},
+		{"a regexp matcher", with(notReady, func(r *rule) { r.Expr = strings.Replace(r.Expr, `status="True"`, `status!~"Tr.*"`, 1) }), nil},
+		{"a label the aggregation drops", with(notReady, func(r *rule) { r.Annotations = map[string]string{"x": "{{ $labels.condition }}"} }),
+			[]string{"NotReady: $labels.condition is not among the labels it aggregates by [namespace name]"}},
+		{"a grouping label the metric lacks", with(notReady, func(r *rule) {
+			r.Expr = `sum by (namespace) (smartcity_publicservices)`
+			r.Annotations = nil
+		}), []string{"NotReady: the series smartcity_publicservices[] selects have no label namespace"}},
+		{"a label of the series without aggregation", rule{Alert: "X", Expr: `smartcity_publicservices > 0`,
+			Labels: map[string]string{"cond": "{{ $labels.condition }}", "ns": "{{ $labels.namespace }}"}},
+			[]string{"X: the series smartcity_publicservices[] selects have no label namespace"}},
+		{"no metric", rule{Alert: "X", Expr: `vector(1)`}, []string{"X: its expression reads no metric"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, checkRules([]rule{tc.rule}, scrape)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestScrapeSeries: histograms are read as Prometheus stores them.
+func TestScrapeSeries(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "x_seconds", Help: "x", Buckets: []float64{0.5}})
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "y", Help: "y", ConstLabels: prometheus.Labels{"a": "1"}})
+	reg.MustRegister(h, g)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*dto.MetricFamily{}
+	for _, f := range families {
+		byName[f.GetName()] = f
+	}
+	want := []series{
+		{"x_seconds_bucket", map[string]string{"le": "0.5"}}, {"x_seconds_bucket", map[string]string{"le": "+Inf"}},
+		{"x_seconds_sum", map[string]string{}}, {"x_seconds_count", map[string]string{}},
+		{"y", map[string]string{"a": "1"}},
+	}
+	if diff := cmp.Diff(want, scrapeSeries(byName), cmp.AllowUnexported(series{})); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestExampleRules: the example rules read well, alert on the two conditions the README names,
+// each alert names the service, and they fail against a collector whose metric is renamed. The
+// metrics spec checks them against the running operator.
+func TestExampleRules(t *testing.T) {
+	rules, err := readRules(filepath.Join("..", "config", "prometheus", "rule.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerts []string
+	for _, r := range rules {
+		alerts = append(alerts, r.Alert)
+		for _, l := range []string{"namespace", "name"} {
+			if !strings.Contains(r.Annotations["summary"], "$labels."+l) {
+				t.Errorf("%s: its summary does not name the service's %s", r.Alert, l)
+			}
+		}
+		if r.For == "" {
+			t.Errorf("%s: no for: it would fire on one scrape", r.Alert)
+		}
+	}
+	if want := []string{"PublicServiceNotReady", "PublicServiceConnectivityNotVerified"}; !slices.Equal(alerts, want) {
+		t.Errorf("alerts %v, want %v", alerts, want)
+	}
+	svc := serviceWith("a", "web", platformv1alpha1.ConditionReady, "True")
+	c := &cityCollector{reader: servicesReader{services: []platformv1alpha1.PublicService{svc}}, build: version.Get()}
+	if problems := checkRules(rules, gatherSeries(t, c)); len(problems) > 0 {
+		t.Errorf("the rules use what the collector does not export:\n%s", strings.Join(problems, "\n"))
+	}
+	renamed := slices.Clone(gatherSeries(t, c))
+	for i := range renamed {
+		renamed[i].name = strings.Replace(renamed[i].name, "publicservice_condition", "publicservice_status", 1)
+	}
+	if problems := checkRules(rules, renamed); len(problems) != len(rules) {
+		t.Errorf("with the metric renamed, %d problems, want one per rule: %v", len(problems), problems)
+	}
+}
+
+// gatherSeries gathers a collector through a pedantic registry.
+func gatherSeries(t *testing.T, c prometheus.Collector) []series {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*dto.MetricFamily{}
+	for _, f := range families {
+		byName[f.GetName()] = f
+	}
+	return scrapeSeries(byName)
+}
