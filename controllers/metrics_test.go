@@ -53,16 +53,20 @@ func serviceWith(ns, name string, conditions ...string) platformv1alpha1.PublicS
 	return *svc
 }
 
-const (
-	buildInfoHeader = `# HELP smartcity_build_info The operator's build, always 1: its version, the git commit it was built from, and the Go toolchain that built it.
-# TYPE smartcity_build_info gauge
-`
-	conditionHeader = `# HELP smartcity_publicservice_condition The conditions of each PublicService: 1 for the current status of each condition type (Unknown when the condition is absent), 0 for the two others.
-# TYPE smartcity_publicservice_condition gauge
-`
-	violationsHeader = `# HELP smartcity_connectivity_violations Connectivity violations (effective flows that differ from intent) by kind, over all PublicServices.
-# TYPE smartcity_connectivity_violations gauge
-`
+// header returns the HELP and TYPE lines of a metric in the text format.
+func header(name, typ, help string) string {
+	return "# HELP " + name + " " + help + "\n# TYPE " + name + " " + typ + "\n"
+}
+
+var (
+	buildInfoHeader = header("smartcity_build_info", "gauge",
+		"The operator's build, always 1: its version, the git commit it was built from, and the Go toolchain that built it.")
+	conditionHeader = header("smartcity_publicservice_condition", "gauge",
+		"The conditions of each PublicService: 1 for the current status of each condition type "+
+			"(Unknown when the condition is absent), 0 for the two others.")
+	violationsHeader = header("smartcity_connectivity_violations", "gauge",
+		"Connectivity violations (effective flows that differ from intent) by kind, over all PublicServices.")
+	servicesHeader = header("smartcity_publicservices", "gauge", "PublicServices by condition type and status.")
 )
 
 func TestCityCollector(t *testing.T) {
@@ -111,9 +115,8 @@ smartcity_publicservice_condition{condition="Ready",name="vneid",namespace="city
 			serviceWith("b", "web", platformv1alpha1.ConditionReady, "False"),
 		},
 		names: []string{"smartcity_publicservice_condition", "smartcity_publicservices"},
-		want: conditionHeader + conditionLines("a", "web", "True") + conditionLines("b", "web", "False") + `# HELP smartcity_publicservices PublicServices by condition type and status.
-# TYPE smartcity_publicservices gauge
-` + totalLines(map[string]int{"Ready/True": 1, "Ready/False": 1}, 2),
+		want: conditionHeader + conditionLines("a", "web", "True") + conditionLines("b", "web", "False") +
+			servicesHeader + totalLines(map[string]int{"Ready/True": 1, "Ready/False": 1}, 2),
 	}, {
 		name:     "verification off: no violations",
 		services: []platformv1alpha1.PublicService{serviceWith("a", "web")},
@@ -200,9 +203,9 @@ func TestCityCollectorAuditDuration(t *testing.T) {
 	c := &cityCollector{reader: servicesReader{}, violations: &violationStore{}, auditDuration: h}
 	h.Observe(0.003)
 	h.Observe(2)
-	want := `# HELP smartcity_connectivity_audit_duration_seconds Time of each connectivity analysis of a PublicService (its effective flows against its intent), in seconds.
-# TYPE smartcity_connectivity_audit_duration_seconds histogram
-smartcity_connectivity_audit_duration_seconds_bucket{le="0.001"} 0
+	want := header("smartcity_connectivity_audit_duration_seconds", "histogram",
+		"Time of each connectivity analysis of a PublicService (its effective flows against its intent), in seconds.") +
+		`smartcity_connectivity_audit_duration_seconds_bucket{le="0.001"} 0
 smartcity_connectivity_audit_duration_seconds_bucket{le="0.0025"} 0
 smartcity_connectivity_audit_duration_seconds_bucket{le="0.005"} 1
 smartcity_connectivity_audit_duration_seconds_bucket{le="0.01"} 1

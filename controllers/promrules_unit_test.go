@@ -154,7 +154,7 @@ func TestExampleRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var alerts []string
+	alerts := make([]string, 0, len(rules))
 	for _, r := range rules {
 		alerts = append(alerts, r.Alert)
 		for _, l := range []string{"namespace", "name"} {
