@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -319,10 +320,15 @@ func scrapeSeries(families map[string]*dto.MetricFamily) []series {
 			}
 			switch f.GetType() {
 			case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
+				inf := false // client_golang leaves the +Inf bucket implicit, the text format has it
 				for _, b := range m.GetHistogram().GetBucket() {
+					inf = inf || math.IsInf(b.GetUpperBound(), +1)
 					out = append(out, series{name + "_bucket", with("le", strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64))})
 				}
-				out = append(out, series{name + "_bucket", with("le", "+Inf")}, series{name + "_sum", labels}, series{name + "_count", labels})
+				if !inf {
+					out = append(out, series{name + "_bucket", with("le", "+Inf")})
+				}
+				out = append(out, series{name + "_sum", labels}, series{name + "_count", labels})
 			case dto.MetricType_SUMMARY:
 				for _, q := range m.GetSummary().GetQuantile() {
 					out = append(out, series{name, with("quantile", strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64))})

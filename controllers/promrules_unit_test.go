@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"bytes"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/version"
@@ -124,25 +127,37 @@ func TestCheckRules(t *testing.T) {
 
 // TestScrapeSeries: histograms are read as Prometheus stores them.
 func TestScrapeSeries(t *testing.T) {
-	reg := prometheus.NewPedanticRegistry()
 	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "x_seconds", Help: "x", Buckets: []float64{0.5}})
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "y", Help: "y", ConstLabels: prometheus.Labels{"a": "1"}})
-	reg.MustRegister(h, g)
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	byName := map[string]*dto.MetricFamily{}
-	for _, f := range families {
-		byName[f.GetName()] = f
-	}
 	want := []series{
 		{"x_seconds_bucket", map[string]string{"le": "0.5"}}, {"x_seconds_bucket", map[string]string{"le": "+Inf"}},
 		{"x_seconds_sum", map[string]string{}}, {"x_seconds_count", map[string]string{}},
 		{"y", map[string]string{"a": "1"}},
 	}
-	if diff := cmp.Diff(want, scrapeSeries(byName), cmp.AllowUnexported(series{})); diff != "" {
+	if diff := cmp.Diff(want, gatherSeries(t, h, g), cmp.AllowUnexported(series{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// The same through the text format, which spells the +Inf bucket out, as the spec scrapes it.
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(h, g)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	enc := expfmt.NewEncoder(&text, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	parsed, err := parser.TextToMetricFamilies(&text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, scrapeSeries(parsed), cmp.AllowUnexported(series{})); diff != "" {
+		t.Errorf("from the text format (-want +got):\n%s", diff)
 	}
 }
 
@@ -183,11 +198,11 @@ func TestExampleRules(t *testing.T) {
 	}
 }
 
-// gatherSeries gathers a collector through a pedantic registry.
-func gatherSeries(t *testing.T, c prometheus.Collector) []series {
+// gatherSeries gathers collectors through a pedantic registry.
+func gatherSeries(t *testing.T, cs ...prometheus.Collector) []series {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
+	reg.MustRegister(cs...)
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
