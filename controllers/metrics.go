@@ -57,7 +57,7 @@ var (
 	servicesDesc = prometheus.NewDesc("smartcity_publicservices",
 		"PublicServices by condition type and status.", []string{"condition", "status"}, nil)
 	serviceConditionDesc = prometheus.NewDesc("smartcity_publicservice_condition",
-		"The conditions of each PublicService: 1 for the current status of each condition type (Unknown when the condition is absent), 0 for the two others.",
+		"The conditions of each PublicService: 1 for each condition type with its current status (Unknown when the condition is absent).",
 		[]string{"namespace", "name", "condition", "status"}, nil)
 	violationsDesc = prometheus.NewDesc("smartcity_connectivity_violations",
 		"Connectivity violations (effective flows that differ from intent) by kind, over all PublicServices.",
@@ -151,10 +151,7 @@ func (c *cityCollector) Collect(ch chan<- prometheus.Metric) {
 				status = cond.Status
 			}
 			counts[[2]string{t, string(status)}]++
-			for _, s := range conditionStatuses {
-				ch <- prometheus.MustNewConstMetric(serviceConditionDesc, prometheus.GaugeValue, boolValue(s == status),
-					svc.Namespace, svc.Name, t, string(s))
-			}
+			ch <- prometheus.MustNewConstMetric(serviceConditionDesc, prometheus.GaugeValue, 1, svc.Namespace, svc.Name, t, string(status))
 		}
 	}
 	for k, n := range counts {
@@ -175,12 +172,4 @@ func (c *cityCollector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range kinds {
 		ch <- prometheus.MustNewConstMetric(violationsDesc, prometheus.GaugeValue, float64(n), string(k))
 	}
-}
-
-// boolValue is 1 for true, 0 for false.
-func boolValue(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -402,7 +402,7 @@ func checkRules(rules []rule, scrape []series) []string {
 // checkSelector checks one selector of rule name, and that the series it selects carry labels.
 func checkSelector(name string, sel selector, labels []string, scrape []series) []string {
 	var problems []string
-	var ofMetric, selected []series
+	var ofMetric []series
 	for _, s := range scrape {
 		if s.name == sel.metric {
 			ofMetric = append(ofMetric, s)
@@ -419,18 +419,9 @@ func checkSelector(name string, sel selector, labels []string, scrape []series) 
 			problems = append(problems, fmt.Sprintf("%s: no series of %s has the label %s", name, sel.metric, m.label))
 		}
 	}
-	for _, s := range ofMetric {
-		ok := true
-		for _, m := range sel.matchers {
-			match, err := m.matches(s.labels)
-			if err != nil {
-				return append(problems, fmt.Sprintf("%s: %s%s: %v", name, sel.metric, m.label, err))
-			}
-			ok = ok && match
-		}
-		if ok {
-			selected = append(selected, s)
-		}
+	selected, err := selectSeries(sel, ofMetric)
+	if err != nil {
+		return append(problems, fmt.Sprintf("%s: %v", name, err))
 	}
 	if len(selected) == 0 {
 		return append(problems, fmt.Sprintf("%s: no series of %s matches %v", name, sel.metric, sel.matchers))
@@ -441,4 +432,48 @@ func checkSelector(name string, sel selector, labels []string, scrape []series) 
 		}
 	}
 	return problems
+}
+
+// selectSeries returns the series of scrape that a selector selects.
+func selectSeries(sel selector, scrape []series) ([]series, error) {
+	var out []series
+	for _, s := range scrape {
+		if s.name != sel.metric {
+			continue
+		}
+		ok := true
+		for _, m := range sel.matchers {
+			match, err := m.matches(s.labels)
+			if err != nil {
+				return nil, fmt.Errorf("%s{%s%s%q}: %w", sel.metric, m.label, m.op, m.value, err)
+			}
+			ok = ok && match
+		}
+		if ok {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// selectedServices returns the services ("namespace/name", sorted) whose series a rule's
+// selectors select: those it would alert on, when its expression only aggregates them by
+// namespace and name.
+func selectedServices(r rule, scrape []series) ([]string, error) {
+	refs, err := parseExpr(r.Expr)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, sel := range refs.selectors {
+		selected, err := selectSeries(sel, scrape)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range selected {
+			out = append(out, s.labels["namespace"]+"/"+s.labels["name"])
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

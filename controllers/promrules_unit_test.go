@@ -162,7 +162,8 @@ func TestScrapeSeries(t *testing.T) {
 }
 
 // TestExampleRules: the example rules read well, alert on the two conditions the README names,
-// each alert names the service, and they fail against a collector whose metric is renamed. The
+// each alert names the service, each selects the services in that state and only them, and
+// they fail against a collector whose metric is renamed. The
 // metrics spec checks them against the running operator.
 func TestExampleRules(t *testing.T) {
 	rules, err := readRules(filepath.Join("..", "config", "prometheus", "rule.yaml"))
@@ -184,10 +185,25 @@ func TestExampleRules(t *testing.T) {
 	if want := []string{"PublicServiceNotReady", "PublicServiceConnectivityNotVerified"}; !slices.Equal(alerts, want) {
 		t.Errorf("alerts %v, want %v", alerts, want)
 	}
-	svc := serviceWith("a", "web", platformv1alpha1.ConditionReady, "True")
-	c := &cityCollector{reader: servicesReader{services: []platformv1alpha1.PublicService{svc}}, build: version.Get()}
-	if problems := checkRules(rules, gatherSeries(t, c)); len(problems) > 0 {
+	// One service starting (no Ready yet), one Ready but more open than declared.
+	services := []platformv1alpha1.PublicService{
+		serviceWith("a", "starting", platformv1alpha1.ConditionConnectivityVerified, "True"),
+		serviceWith("b", "open", platformv1alpha1.ConditionReady, "True", platformv1alpha1.ConditionConnectivityVerified, "False"),
+	}
+	c := &cityCollector{reader: servicesReader{services: services}, build: version.Get()}
+	scrape := gatherSeries(t, c)
+	if problems := checkRules(rules, scrape); len(problems) > 0 {
 		t.Errorf("the rules use what the collector does not export:\n%s", strings.Join(problems, "\n"))
+	}
+	want := map[string][]string{"PublicServiceNotReady": {"a/starting"}, "PublicServiceConnectivityNotVerified": {"b/open"}}
+	for _, r := range rules {
+		got, err := selectedServices(r, scrape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want[r.Alert]) {
+			t.Errorf("%s selects %v, want %v", r.Alert, got, want[r.Alert])
+		}
 	}
 	renamed := slices.Clone(gatherSeries(t, c))
 	for i := range renamed {
