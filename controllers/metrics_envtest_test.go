@@ -62,9 +62,9 @@ var _ = Describe("Metrics people alert on", func() {
 				}
 			}
 			// The build and the analysis times the connectivity controller observed.
-			g.Expect(scrape).To(ContainElement(series{"smartcity_build_info", map[string]string{
+			g.Expect(scrape).To(ContainElement(promSeries{"smartcity_build_info", map[string]string{
 				"version": v.Version, "revision": v.Commit, "goversion": v.GoVersion}}))
-			g.Expect(scrape).To(ContainElement(series{"smartcity_connectivity_audit_duration_seconds_count", map[string]string{}}))
+			g.Expect(scrape).To(ContainElement(promSeries{"smartcity_connectivity_audit_duration_seconds_count", map[string]string{}}))
 		}, timeout, interval).Should(Succeed())
 		Expect(gauge("smartcity_publicservice_condition", "namespace", open, "name", "vneid",
 			"condition", platformv1alpha1.ConditionReady, "status", "True")).To(Equal(1.0))
@@ -74,7 +74,7 @@ var _ = Describe("Metrics people alert on", func() {
 
 // scrapeOperator scrapes the suite's operator as Prometheus would: its city collector and
 // controller-runtime's registry, over HTTP in the text format, and returns the series.
-func scrapeOperator(g Gomega) []series {
+func scrapeOperator(g Gomega) []promSeries {
 	srv := httptest.NewServer(promhttp.HandlerFor(prometheus.Gatherers{metricsRegistry, ctrlmetrics.Registry},
 		promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}))
 	defer srv.Close()

@@ -53,19 +53,19 @@ func serviceWith(ns, name string, conditions ...string) platformv1alpha1.PublicS
 	return *svc
 }
 
-// header returns the HELP and TYPE lines of a metric in the text format.
-func header(name, typ, help string) string {
+// metricHeader returns the HELP and TYPE lines of a metric in the text format.
+func metricHeader(name, typ, help string) string {
 	return "# HELP " + name + " " + help + "\n# TYPE " + name + " " + typ + "\n"
 }
 
 var (
-	buildInfoHeader = header("smartcity_build_info", "gauge",
+	buildInfoHeader = metricHeader("smartcity_build_info", "gauge",
 		"The operator's build, always 1: its version, the git commit it was built from, and the Go toolchain that built it.")
-	conditionHeader = header("smartcity_publicservice_condition", "gauge",
+	conditionHeader = metricHeader("smartcity_publicservice_condition", "gauge",
 		"The conditions of each PublicService: 1 for each condition type with its current status (Unknown when the condition is absent).")
-	violationsHeader = header("smartcity_connectivity_violations", "gauge",
+	violationsHeader = metricHeader("smartcity_connectivity_violations", "gauge",
 		"Connectivity violations (effective flows that differ from intent) by kind, over all PublicServices.")
-	servicesHeader = header("smartcity_publicservices", "gauge", "PublicServices by condition type and status.")
+	servicesHeader = metricHeader("smartcity_publicservices", "gauge", "PublicServices by condition type and status.")
 )
 
 func TestCityCollector(t *testing.T) {
@@ -186,7 +186,7 @@ func TestCityCollectorAuditDuration(t *testing.T) {
 	c := &cityCollector{reader: servicesReader{}, violations: &violationStore{}, auditDuration: h}
 	h.Observe(0.003)
 	h.Observe(2)
-	want := header("smartcity_connectivity_audit_duration_seconds", "histogram",
+	want := metricHeader("smartcity_connectivity_audit_duration_seconds", "histogram",
 		"Time of each connectivity analysis of a PublicService (its effective flows against its intent), in seconds.") +
 		`smartcity_connectivity_audit_duration_seconds_bucket{le="0.001"} 0
 smartcity_connectivity_audit_duration_seconds_bucket{le="0.0025"} 0

@@ -29,11 +29,11 @@ type ruleFile struct {
 }
 
 type ruleGroup struct {
-	Name  string `json:"name"`
-	Rules []rule `json:"rules"`
+	Name  string     `json:"name"`
+	Rules []promRule `json:"rules"`
 }
 
-type rule struct {
+type promRule struct {
 	Alert       string            `json:"alert,omitempty"`
 	Record      string            `json:"record,omitempty"`
 	Expr        string            `json:"expr"`
@@ -43,7 +43,7 @@ type rule struct {
 }
 
 // readRules returns the rules of a PrometheusRule file.
-func readRules(path string) ([]rule, error) {
+func readRules(path string) ([]promRule, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func readRules(path string) ([]rule, error) {
 	if err := yaml.UnmarshalStrict(raw, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var rules []rule
+	var rules []promRule
 	for _, g := range f.Spec.Groups {
 		rules = append(rules, g.Rules...)
 	}
@@ -60,18 +60,18 @@ func readRules(path string) ([]rule, error) {
 }
 
 // matcher is a label matcher of a vector selector: label op "value", op one of = != =~ !~.
-type matcher struct{ label, op, value string }
+type promMatcher struct{ label, op, value string }
 
 // selector is a vector selector: a metric name and its label matchers.
-type selector struct {
+type promSelector struct {
 	metric   string
-	matchers []matcher
+	matchers []promMatcher
 }
 
 // exprRefs are what a PromQL expression reads: its vector selectors, the labels of its
 // by (...) clauses, and the labels of its without, on, ignoring and group_left/right clauses.
 type exprRefs struct {
-	selectors []selector
+	selectors []promSelector
 	by        []string
 	grouping  []string
 }
@@ -133,7 +133,7 @@ func parseExpr(expr string) (exprRefs, error) {
 				}
 			case next == '(' || promqlKeywords[lower]: // a function, an aggregation or an operator
 			default:
-				sel := selector{metric: word}
+				sel := promSelector{metric: word}
 				if next == '{' {
 					m, err := p.matchers()
 					if err != nil {
@@ -148,7 +148,7 @@ func parseExpr(expr string) (exprRefs, error) {
 			if err != nil {
 				return out, err
 			}
-			sel := selector{}
+			sel := promSelector{}
 			for _, x := range m {
 				if x.label == "__name__" && x.op == "=" {
 					sel.metric = x.value
@@ -253,9 +253,9 @@ func (p *exprScanner) labelList() ([]string, error) {
 }
 
 // matchers reads "{label op "value", ...}".
-func (p *exprScanner) matchers() ([]matcher, error) {
+func (p *exprScanner) matchers() ([]promMatcher, error) {
 	p.i++ // {
-	var out []matcher
+	var out []promMatcher
 	for {
 		p.skipSpace()
 		if p.peek() == '}' {
@@ -286,7 +286,7 @@ func (p *exprScanner) matchers() ([]matcher, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, matcher{label: l, op: op, value: v})
+		out = append(out, promMatcher{label: l, op: op, value: v})
 		p.skipSpace()
 		if p.peek() == ',' {
 			p.i++
@@ -297,15 +297,15 @@ func (p *exprScanner) matchers() ([]matcher, error) {
 }
 
 // series is one sample's name and labels in a scrape.
-type series struct {
+type promSeries struct {
 	name   string
 	labels map[string]string
 }
 
 // scrapeSeries lists the series of a scrape (as Prometheus stores them: a histogram x is
 // x_bucket with le, x_sum and x_count; a summary x has quantile, x_sum and x_count).
-func scrapeSeries(families map[string]*dto.MetricFamily) []series {
-	var out []series
+func scrapeSeries(families map[string]*dto.MetricFamily) []promSeries {
+	var out []promSeries
 	for _, name := range slices.Sorted(maps.Keys(families)) {
 		f := families[name]
 		for _, m := range f.GetMetric() {
@@ -323,19 +323,19 @@ func scrapeSeries(families map[string]*dto.MetricFamily) []series {
 				inf := false // client_golang leaves the +Inf bucket implicit, the text format has it
 				for _, b := range m.GetHistogram().GetBucket() {
 					inf = inf || math.IsInf(b.GetUpperBound(), +1)
-					out = append(out, series{name + "_bucket", with("le", strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64))})
+					out = append(out, promSeries{name + "_bucket", with("le", strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64))})
 				}
 				if !inf {
-					out = append(out, series{name + "_bucket", with("le", "+Inf")})
+					out = append(out, promSeries{name + "_bucket", with("le", "+Inf")})
 				}
-				out = append(out, series{name + "_sum", labels}, series{name + "_count", labels})
+				out = append(out, promSeries{name + "_sum", labels}, promSeries{name + "_count", labels})
 			case dto.MetricType_SUMMARY:
 				for _, q := range m.GetSummary().GetQuantile() {
-					out = append(out, series{name, with("quantile", strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64))})
+					out = append(out, promSeries{name, with("quantile", strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64))})
 				}
-				out = append(out, series{name + "_sum", labels}, series{name + "_count", labels})
+				out = append(out, promSeries{name + "_sum", labels}, promSeries{name + "_count", labels})
 			default:
-				out = append(out, series{name, labels})
+				out = append(out, promSeries{name, labels})
 			}
 		}
 	}
@@ -343,7 +343,7 @@ func scrapeSeries(families map[string]*dto.MetricFamily) []series {
 }
 
 // matches tells whether a series' labels satisfy a matcher (an absent label is "").
-func (m matcher) matches(labels map[string]string) (bool, error) {
+func (m promMatcher) matches(labels map[string]string) (bool, error) {
 	v := labels[m.label]
 	switch m.op {
 	case "=":
@@ -364,7 +364,7 @@ var templateLabel = regexp.MustCompile(`\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)`)
 // matched label no series of its metric has, a selector no series satisfies, a grouping label
 // the selected series lack, and a $labels.x of the labels or annotations that the expression's
 // result cannot carry (not on the selected series, or not among its by (...) labels).
-func checkRules(rules []rule, scrape []series) []string {
+func checkRules(rules []promRule, scrape []promSeries) []string {
 	var problems []string
 	for _, r := range rules {
 		name := r.Alert + r.Record
@@ -400,9 +400,9 @@ func checkRules(rules []rule, scrape []series) []string {
 }
 
 // checkSelector checks one selector of rule name, and that the series it selects carry labels.
-func checkSelector(name string, sel selector, labels []string, scrape []series) []string {
+func checkSelector(name string, sel promSelector, labels []string, scrape []promSeries) []string {
 	var problems []string
-	var ofMetric []series
+	var ofMetric []promSeries
 	for _, s := range scrape {
 		if s.name == sel.metric {
 			ofMetric = append(ofMetric, s)
@@ -411,8 +411,8 @@ func checkSelector(name string, sel selector, labels []string, scrape []series) 
 	if len(ofMetric) == 0 {
 		return []string{fmt.Sprintf("%s: metric %s is not in the scrape", name, sel.metric)}
 	}
-	has := func(list []series, label string) bool {
-		return slices.ContainsFunc(list, func(s series) bool { _, ok := s.labels[label]; return ok })
+	has := func(list []promSeries, label string) bool {
+		return slices.ContainsFunc(list, func(s promSeries) bool { _, ok := s.labels[label]; return ok })
 	}
 	for _, m := range sel.matchers {
 		if !has(ofMetric, m.label) {
@@ -435,8 +435,8 @@ func checkSelector(name string, sel selector, labels []string, scrape []series) 
 }
 
 // selectSeries returns the series of scrape that a selector selects.
-func selectSeries(sel selector, scrape []series) ([]series, error) {
-	var out []series
+func selectSeries(sel promSelector, scrape []promSeries) ([]promSeries, error) {
+	var out []promSeries
 	for _, s := range scrape {
 		if s.name != sel.metric {
 			continue
@@ -459,7 +459,7 @@ func selectSeries(sel selector, scrape []series) ([]series, error) {
 // selectedServices returns the services ("namespace/name", sorted) whose series a rule's
 // selectors select: those it would alert on, when its expression only aggregates them by
 // namespace and name.
-func selectedServices(r rule, scrape []series) ([]string, error) {
+func selectedServices(r promRule, scrape []promSeries) ([]string, error) {
 	refs, err := parseExpr(r.Expr)
 	if err != nil {
 		return nil, err

@@ -26,23 +26,23 @@ func TestParseExpr(t *testing.T) {
 		wantErr string
 	}{{
 		expr: `up`,
-		want: exprRefs{selectors: []selector{{metric: "up"}}},
+		want: exprRefs{selectors: []promSelector{{metric: "up"}}},
 	}, {
 		expr: `max by (namespace, name) (smartcity_publicservice_condition{condition="Ready", status="True"}) == 0`,
-		want: exprRefs{by: []string{"namespace", "name"}, selectors: []selector{{metric: "smartcity_publicservice_condition",
-			matchers: []matcher{{"condition", "=", "Ready"}, {"status", "=", "True"}}}}},
+		want: exprRefs{by: []string{"namespace", "name"}, selectors: []promSelector{{metric: "smartcity_publicservice_condition",
+			matchers: []promMatcher{{"condition", "=", "Ready"}, {"status", "=", "True"}}}}},
 	}, {
 		expr: `sum(rate(a_total{job!~'x|y', code=~"5.."}[5m] offset 1h)) BY (job) / on(job) group_left(team) b:ratio > bool 0.5`,
-		want: exprRefs{by: []string{"job"}, grouping: []string{"job", "team"}, selectors: []selector{
-			{metric: "a_total", matchers: []matcher{{"job", "!~", "x|y"}, {"code", "=~", "5.."}}},
+		want: exprRefs{by: []string{"job"}, grouping: []string{"job", "team"}, selectors: []promSelector{
+			{metric: "a_total", matchers: []promMatcher{{"job", "!~", "x|y"}, {"code", "=~", "5.."}}},
 			{metric: "b:ratio"}}},
 	}, {
 		expr: `histogram_quantile(0.99, sum without (pod) (rate(x_seconds_bucket[5m]))) > 1e3 and {__name__="y", le="+Inf"}`,
-		want: exprRefs{grouping: []string{"pod"}, selectors: []selector{{metric: "x_seconds_bucket"},
-			{metric: "y", matchers: []matcher{{"le", "=", "+Inf"}}}}},
+		want: exprRefs{grouping: []string{"pod"}, selectors: []promSelector{{metric: "x_seconds_bucket"},
+			{metric: "y", matchers: []promMatcher{{"le", "=", "+Inf"}}}}},
 	}, {
 		expr: "a{l=`raw\\d`} # a comment naming no_metric\n unless b",
-		want: exprRefs{selectors: []selector{{metric: "a", matchers: []matcher{{"l", "=", `raw\d`}}}, {metric: "b"}}},
+		want: exprRefs{selectors: []promSelector{{metric: "a", matchers: []promMatcher{{"l", "=", `raw\d`}}}, {metric: "b"}}},
 	}, {
 		expr:    `a{l="x"`,
 		wantErr: "',' or '}' expected",
@@ -71,7 +71,7 @@ func TestParseExpr(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(exprRefs{}, selector{}, matcher{})); diff != "" {
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(exprRefs{}, promSelector{}, promMatcher{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -79,46 +79,46 @@ func TestParseExpr(t *testing.T) {
 }
 
 func TestCheckRules(t *testing.T) {
-	scrape := []series{
+	scrape := []promSeries{
 		{"smartcity_publicservice_condition", map[string]string{"namespace": "a", "name": "web", "condition": "Ready", "status": "True"}},
 		{"smartcity_publicservice_condition", map[string]string{"namespace": "a", "name": "web", "condition": "Ready", "status": "False"}},
 		{"smartcity_publicservices", map[string]string{"condition": "Ready", "status": "True"}},
 	}
-	notReady := rule{Alert: "NotReady", Expr: `max by (namespace, name) (smartcity_publicservice_condition{condition="Ready",status="True"}) == 0`,
+	notReady := promRule{Alert: "NotReady", Expr: `max by (namespace, name) (smartcity_publicservice_condition{condition="Ready",status="True"}) == 0`,
 		Annotations: map[string]string{"summary": "{{ $labels.namespace }}/{{ $labels.name }}"}}
-	with := func(r rule, change func(*rule)) rule {
+	with := func(r promRule, change func(*promRule)) promRule {
 		change(&r)
 		return r
 	}
 	cases := []struct {
-		name string
-		rule rule
-		want []string
+		name     string
+		promRule promRule
+		want     []string
 	}{
 		{"every metric and label exists", notReady, nil},
-		{"a renamed metric", with(notReady, func(r *rule) {
+		{"a renamed metric", with(notReady, func(r *promRule) {
 			r.Expr = strings.Replace(r.Expr, "smartcity_publicservice_condition", "smartcity_publicservice_conditions", 1)
 		}), []string{"NotReady: metric smartcity_publicservice_conditions is not in the scrape"}},
-		{"a matcher's label missing", with(notReady, func(r *rule) { r.Expr = strings.Replace(r.Expr, "status=", "state=", 1) }),
+		{"a matcher's label missing", with(notReady, func(r *promRule) { r.Expr = strings.Replace(r.Expr, "status=", "state=", 1) }),
 			[]string{"NotReady: no series of smartcity_publicservice_condition has the label state",
 				`NotReady: no series of smartcity_publicservice_condition matches [{condition = Ready} {state = True}]`}},
-		{"a value no series has", with(notReady, func(r *rule) { r.Expr = strings.Replace(r.Expr, `"Ready"`, `"Redy"`, 1) }),
+		{"a value no series has", with(notReady, func(r *promRule) { r.Expr = strings.Replace(r.Expr, `"Ready"`, `"Redy"`, 1) }),
 			[]string{`NotReady: no series of smartcity_publicservice_condition matches [{condition = Redy} {status = True}]`}},
-		{"a regexp matcher", with(notReady, func(r *rule) { r.Expr = strings.Replace(r.Expr, `status="True"`, `status!~"Tr.*"`, 1) }), nil},
-		{"a label the aggregation drops", with(notReady, func(r *rule) { r.Annotations = map[string]string{"x": "{{ $labels.condition }}"} }),
+		{"a regexp matcher", with(notReady, func(r *promRule) { r.Expr = strings.Replace(r.Expr, `status="True"`, `status!~"Tr.*"`, 1) }), nil},
+		{"a label the aggregation drops", with(notReady, func(r *promRule) { r.Annotations = map[string]string{"x": "{{ $labels.condition }}"} }),
 			[]string{"NotReady: $labels.condition is not among the labels it aggregates by [namespace name]"}},
-		{"a grouping label the metric lacks", with(notReady, func(r *rule) {
+		{"a grouping label the metric lacks", with(notReady, func(r *promRule) {
 			r.Expr = `sum by (namespace) (smartcity_publicservices)`
 			r.Annotations = nil
 		}), []string{"NotReady: the series smartcity_publicservices[] selects have no label namespace"}},
-		{"a label of the series without aggregation", rule{Alert: "X", Expr: `smartcity_publicservices > 0`,
+		{"a label of the series without aggregation", promRule{Alert: "X", Expr: `smartcity_publicservices > 0`,
 			Labels: map[string]string{"cond": "{{ $labels.condition }}", "ns": "{{ $labels.namespace }}"}},
 			[]string{"X: the series smartcity_publicservices[] selects have no label namespace"}},
-		{"no metric", rule{Alert: "X", Expr: `vector(1)`}, []string{"X: its expression reads no metric"}},
+		{"no metric", promRule{Alert: "X", Expr: `vector(1)`}, []string{"X: its expression reads no metric"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, checkRules([]rule{tc.rule}, scrape)); diff != "" {
+			if diff := cmp.Diff(tc.want, checkRules([]promRule{tc.promRule}, scrape)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -129,12 +129,12 @@ func TestCheckRules(t *testing.T) {
 func TestScrapeSeries(t *testing.T) {
 	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "x_seconds", Help: "x", Buckets: []float64{0.5}})
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "y", Help: "y", ConstLabels: prometheus.Labels{"a": "1"}})
-	want := []series{
+	want := []promSeries{
 		{"x_seconds_bucket", map[string]string{"le": "0.5"}}, {"x_seconds_bucket", map[string]string{"le": "+Inf"}},
 		{"x_seconds_sum", map[string]string{}}, {"x_seconds_count", map[string]string{}},
 		{"y", map[string]string{"a": "1"}},
 	}
-	if diff := cmp.Diff(want, gatherSeries(t, h, g), cmp.AllowUnexported(series{})); diff != "" {
+	if diff := cmp.Diff(want, gatherSeries(t, h, g), cmp.AllowUnexported(promSeries{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	// The same through the text format, which spells the +Inf bucket out, as the spec scrapes it.
@@ -156,7 +156,7 @@ func TestScrapeSeries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, scrapeSeries(parsed), cmp.AllowUnexported(series{})); diff != "" {
+	if diff := cmp.Diff(want, scrapeSeries(parsed), cmp.AllowUnexported(promSeries{})); diff != "" {
 		t.Errorf("from the text format (-want +got):\n%s", diff)
 	}
 }
@@ -215,7 +215,7 @@ func TestExampleRules(t *testing.T) {
 }
 
 // gatherSeries gathers collectors through a pedantic registry.
-func gatherSeries(t *testing.T, cs ...prometheus.Collector) []series {
+func gatherSeries(t *testing.T, cs ...prometheus.Collector) []promSeries {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(cs...)
