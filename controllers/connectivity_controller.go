@@ -120,7 +120,9 @@ func (r *ConnectivityReconciler) verify(ctx context.Context, svc *platformv1alph
 		return connectivityResult{}, fmt.Errorf("failed to read the cluster for the connectivity audit: %w", err)
 	}
 	// Only this service's flows: its verdict and violations are those of the whole report.
+	start := time.Now()
 	report, err := audit.Analyze(model, audit.Options{Render: r.Options, Service: key})
+	auditDuration.Observe(time.Since(start).Seconds())
 	if err != nil {
 		r.violations.forget(key)
 		r.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, "AuditFailed", "Audit", "the connectivity audit failed: %v", err)

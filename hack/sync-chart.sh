@@ -6,7 +6,8 @@
 # it, so `make verify` fails when the chart is stale:
 #   - the CRDs, config/crd/bases/*.yaml -> charts/smartcity-operator/crds/ (copied as they are);
 #   - each role of ROLES, config/rbac/<file> -> templates/rbac/<file>: the same rules and labels,
-#     under the chart's name prefix and namespace, with Helm's labels added.
+#     under the chart's name prefix and namespace, with Helm's labels added;
+#   - the example alerts, config/prometheus/rule.yaml -> files/prometheus-rule.yaml.
 # A new Role or ClusterRole in config/rbac is one more entry in ROLES. The bindings and the other
 # templates are written by hand; test/chart checks that the chart's defaults render the objects of
 # install.yaml.
@@ -58,3 +59,11 @@ role_template() {
 for f in "${ROLES[@]}"; do
   role_template "${ROOT}/config/rbac/${f}" >"${CHART}/templates/rbac/${f}"
 done
+
+# The example alerts, which templates/metrics/prometheusrule.yaml reads (their spec) when
+# metrics.prometheusRule.enabled.
+mkdir -p "${CHART}/files"
+{
+  echo "# Copied by hack/sync-chart.sh from config/prometheus/rule.yaml (make manifests): do not edit."
+  cat "${ROOT}/config/prometheus/rule.yaml"
+} >"${CHART}/files/prometheus-rule.yaml"

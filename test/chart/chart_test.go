@@ -350,3 +350,39 @@ func TestDefaultsAreInstallYAML(t *testing.T) {
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+// TestPrometheusRule: the chart's PrometheusRule, off by default, carries the example alerts of
+// config/prometheus/rule.yaml (the envtest metrics spec checks those against a scrape), and
+// none without metrics.
+func TestPrometheusRule(t *testing.T) {
+	rules := func(rendered []byte) []map[string]any {
+		var out []map[string]any
+		for _, obj := range objects(t, rendered) {
+			if obj["kind"] == "PrometheusRule" {
+				out = append(out, obj)
+			}
+		}
+		return out
+	}
+	if n := len(rules(template(t, nil))); n != 0 {
+		t.Errorf("the defaults render %d PrometheusRules, want none", n)
+	}
+	if n := len(rules(template(t, []string{valueFile("production")}, "--set", "metrics.enabled=false"))); n != 0 {
+		t.Errorf("without metrics, %d PrometheusRules, want none", n)
+	}
+	got := rules(template(t, []string{valueFile("production")}))
+	if len(got) != 1 {
+		t.Fatalf("the production values render %d PrometheusRules, want 1", len(got))
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "config", "prometheus", "rule.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	if err := yaml.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want["spec"], got[0]["spec"]); diff != "" {
+		t.Errorf("the chart's alerts differ from config/prometheus/rule.yaml's (-config +chart):\n%s", diff)
+	}
+}
