@@ -118,6 +118,8 @@ var _ = BeforeSuite(func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
+	// The specs read through the cache (the metrics collector lists from it): start with it synced.
+	Expect(mgr.GetCache().WaitForCacheSync(ctx)).To(BeTrue())
 })
 
 // managerCache are main.go's cache options: of the pods, only the operator's.
