@@ -13,7 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/intent"
 	"github.com/smartcity-io/smartcity-operator/internal/netpol"
 )
 
@@ -297,5 +300,40 @@ func TestAnalyzeLeavesTheModelAlone(t *testing.T) {
 				t.Errorf("the analysis modified its model (-before +after):\n%s", diff)
 			}
 		})
+	}
+}
+
+// resolveWith gives each service a world of its own (what it consumes, what consumes it): the
+// flows must be those that a world of every service gives.
+func TestResolveInOwnWorldsEqualsWholeWorld(t *testing.T) {
+	models := map[string]*Model{"city of 200": cityModel(t, 200)}
+	for _, tp := range topologies {
+		models[tp.name] = renderedTopology(t, tp)
+	}
+	compared := 0
+	for name, m := range models {
+		t.Run(name, func(t *testing.T) {
+			nsLabels := m.NamespaceLabels()
+			whole := intent.World{Services: map[types.NamespacedName]*platformv1alpha1.PublicService{},
+				Zones: map[string]*platformv1alpha1.NetworkZone{}}
+			for i := range m.PublicServices {
+				s := &m.PublicServices[i]
+				whole.Services[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
+			}
+			for i := range m.NetworkZones {
+				whole.Zones[m.NetworkZones[i].Name] = &m.NetworkZones[i]
+			}
+			for _, si := range resolveWith(m, nsLabels) {
+				w := whole
+				w.NamespaceLabels = nsLabels[si.key.Namespace]
+				if diff := cmp.Diff(intent.Resolve(si.svc, w), si.flows, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("%s: flows (-whole world +own world):\n%s", si.key, diff)
+				}
+				compared++
+			}
+		})
+	}
+	if compared == 0 {
+		t.Fatal("no service compared")
 	}
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 
@@ -29,30 +30,41 @@ func resolveAll(m *Model) []serviceIntent {
 	return resolveWith(m, m.NamespaceLabels())
 }
 
-// resolveWith is resolveAll with the namespaces' labels already computed.
+// resolveWith is resolveAll with the namespaces' labels already computed. Each service is
+// resolved in a world of its own, as the operator gathers it (controllers.gatherWorld): the
+// services it consumes and those that consume it, which are all intent.Resolve reads. A world
+// of every service would make a city's resolution quadratic.
 func resolveWith(m *Model, nsLabels map[string]map[string]string) []serviceIntent {
-	w := intent.World{
-		Services: map[types.NamespacedName]*platformv1alpha1.PublicService{},
-		Zones:    map[string]*platformv1alpha1.NetworkZone{},
+	zones := map[string]*platformv1alpha1.NetworkZone{}
+	for i := range m.NetworkZones {
+		zones[m.NetworkZones[i].Name] = &m.NetworkZones[i]
 	}
+	byKey := make(map[types.NamespacedName]*platformv1alpha1.PublicService, len(m.PublicServices))
+	consumers := map[types.NamespacedName][]*platformv1alpha1.PublicService{}
 	for i := range m.PublicServices {
 		s := &m.PublicServices[i]
-		w.Services[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
-	}
-	for i := range m.NetworkZones {
-		w.Zones[m.NetworkZones[i].Name] = &m.NetworkZones[i]
+		byKey[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
+		for _, c := range s.Spec.Consumes {
+			target := types.NamespacedName{Namespace: cmp.Or(c.Namespace, s.Namespace), Name: c.Service}
+			consumers[target] = append(consumers[target], s)
+		}
 	}
 	out := make([]serviceIntent, 0, len(m.PublicServices))
 	for i := range m.PublicServices {
 		s := &m.PublicServices[i]
-		sw := w
-		sw.NamespaceLabels = nsLabels[s.Namespace]
-		out = append(out, serviceIntent{
-			svc:   s,
-			key:   types.NamespacedName{Namespace: s.Namespace, Name: s.Name},
-			spec:  s.Effective(),
-			flows: intent.Resolve(s, sw),
-		})
+		key := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}
+		w := intent.World{Services: map[types.NamespacedName]*platformv1alpha1.PublicService{}, Zones: zones,
+			NamespaceLabels: nsLabels[s.Namespace]}
+		for _, c := range s.Spec.Consumes {
+			target := types.NamespacedName{Namespace: cmp.Or(c.Namespace, s.Namespace), Name: c.Service}
+			if p, ok := byKey[target]; ok {
+				w.Services[target] = p
+			}
+		}
+		for _, c := range consumers[key] {
+			w.Services[types.NamespacedName{Namespace: c.Namespace, Name: c.Name}] = c
+		}
+		out = append(out, serviceIntent{svc: s, key: key, spec: s.Effective(), flows: intent.Resolve(s, w)})
 	}
 	return out
 }
