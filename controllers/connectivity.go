@@ -27,8 +27,9 @@ type connectivityResult struct {
 	message string
 	// extra: some flows are effective beyond the intent.
 	extra bool
-	// missingPeers are the peers of the intended flows that are not effective.
-	missingPeers []string
+	// missingPeers are the peers of the intended flows that are not effective; extraPeers
+	// those of the effective flows beyond the intent.
+	missingPeers, extraPeers []string
 }
 
 // connectivityCondition derives ConnectivityVerified for generation gen from the audit's

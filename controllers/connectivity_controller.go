@@ -85,7 +85,7 @@ func (r *ConnectivityReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if r.held.settling(r.Pending, req.String(), result, time.Now()) {
+	if r.held.settling(r.Pending, req.String(), result, reportedFalse(svc), time.Now()) {
 		return ctrl.Result{RequeueAfter: holdRequeue}, nil
 	}
 	return ctrl.Result{}, r.applyCondition(ctx, svc, result)
@@ -138,7 +138,16 @@ func (r *ConnectivityReconciler) verify(ctx context.Context, svc *platformv1alph
 	for _, p := range append(slices.Clone(summary.MissingIngress), summary.MissingEgress...) {
 		out.missingPeers = append(out.missingPeers, p.Peer)
 	}
+	for _, p := range append(slices.Clone(summary.ExtraIngress), summary.ExtraEgress...) {
+		out.extraPeers = append(out.extraPeers, p.Peer)
+	}
 	return out, nil
+}
+
+// reportedFalse reports whether svc's ConnectivityVerified is False for its current generation.
+func reportedFalse(svc *platformv1alpha1.PublicService) bool {
+	c := meta.FindStatusCondition(svc.Status.Conditions, platformv1alpha1.ConditionConnectivityVerified)
+	return c != nil && c.Status == metav1.ConditionFalse && c.ObservedGeneration == svc.Generation
 }
 
 // applyCondition applies ConnectivityVerified under ConnectivityFieldManager, unless the live

@@ -57,13 +57,23 @@ func (r *PublicServiceReconciler) Pending(key string) bool { return r.pending.ha
 // holds remembers since when each service's verdict is held back.
 type holds struct{ since sync.Map }
 
-// settling reports whether the verdict for key should wait: the service's flows are only
-// missing (nothing is reachable beyond its intent), and it or a peer of a missing flow has
-// work queued in the PublicService controller, whose next apply is likely to add them. A
-// verdict is held at most maxHold.
-func (h *holds) settling(pending PendingServices, key string, c connectivityResult, now time.Time) bool {
-	if pending == nil || !c.audited || c.failed || c.verified || c.extra ||
-		!pending.Pending(key) && !slices.ContainsFunc(c.missingPeers, pending.Pending) {
+// settling reports whether the verdict for key should wait while the services involved still
+// have work queued in the PublicService controller, whose next apply is likely to change it:
+//   - flows that are only missing (nothing is reachable beyond the intent), when the service or
+//     a peer of a missing flow has work;
+//   - a verdict that stays False, already reported for this generation (reported), when the
+//     service or a peer of a differing flow has work: the list of flows in its message would
+//     change at every step of a convergence.
+//
+// A new over-permission (extra flows, not yet reported) is reported at once, and so is a
+// verified verdict. A verdict is held at most maxHold.
+func (h *holds) settling(pending PendingServices, key string, c connectivityResult, reported bool, now time.Time) bool {
+	peers := c.missingPeers
+	if c.extra {
+		peers = append(slices.Clone(peers), c.extraPeers...)
+	}
+	if pending == nil || !c.audited || c.failed || c.verified || c.extra && !reported ||
+		!pending.Pending(key) && !slices.ContainsFunc(peers, pending.Pending) {
 		h.since.Delete(key)
 		return false
 	}

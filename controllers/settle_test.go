@@ -70,11 +70,13 @@ func (s pendingSet) Pending(key string) bool { return s[key] }
 func TestHoldsSettling(t *testing.T) {
 	missing := connectivityResult{audited: true, missingPeers: []string{"city/forms", "zone/hospital"}}
 	now := time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+	extra := connectivityResult{audited: true, extra: true, extraPeers: []string{"city/kiosk"}}
 	cases := []struct {
-		name    string
-		pending PendingServices
-		result  connectivityResult
-		want    bool
+		name     string
+		pending  PendingServices
+		result   connectivityResult
+		reported bool // False already written for this generation
+		want     bool
 	}{
 		{name: "a peer of a missing flow has work", pending: pendingSet{"city/forms": true}, result: missing, want: true},
 		{name: "the service itself has work", pending: pendingSet{"city/portal": true}, result: missing, want: true},
@@ -85,11 +87,19 @@ func TestHoldsSettling(t *testing.T) {
 		{name: "audit failed", pending: pendingSet{"city/portal": true}, result: connectivityResult{failed: true}, want: false},
 		{name: "no workload yet", pending: pendingSet{"city/portal": true}, result: connectivityResult{}, want: false},
 		{name: "no pending services known", pending: nil, result: missing, want: false},
+		{name: "new extra flows show at once, whoever has work", pending: pendingSet{"city/kiosk": true, "city/portal": true},
+			result: extra, want: false},
+		{name: "a reported False whose extra flows change while a peer has work", pending: pendingSet{"city/kiosk": true},
+			result: extra, reported: true, want: true},
+		{name: "a reported False whose extra flows change while nobody involved has work", pending: pendingSet{"city/other": true},
+			result: extra, reported: true, want: false},
+		{name: "a reported False, verified now", pending: pendingSet{"city/portal": true},
+			result: connectivityResult{audited: true, verified: true}, reported: true, want: false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var h holds
-			if got := h.settling(tc.pending, "city/portal", tc.result, now); got != tc.want {
+			if got := h.settling(tc.pending, "city/portal", tc.result, tc.reported, now); got != tc.want {
 				t.Errorf("settling() = %v, want %v", got, tc.want)
 			}
 		})
@@ -98,16 +108,16 @@ func TestHoldsSettling(t *testing.T) {
 	t.Run("held at most maxHold", func(t *testing.T) {
 		var h holds
 		busy := pendingSet{"city/forms": true}
-		if !h.settling(busy, "city/portal", missing, now) {
+		if !h.settling(busy, "city/portal", missing, false, now) {
 			t.Fatal("not held at first")
 		}
-		if !h.settling(busy, "city/portal", missing, now.Add(maxHold-time.Second)) {
+		if !h.settling(busy, "city/portal", missing, false, now.Add(maxHold-time.Second)) {
 			t.Fatal("not held before maxHold")
 		}
-		if h.settling(busy, "city/portal", missing, now.Add(maxHold)) {
+		if h.settling(busy, "city/portal", missing, false, now.Add(maxHold)) {
 			t.Fatal("still held at maxHold")
 		}
-		if !h.settling(busy, "city/portal", missing, now.Add(maxHold+time.Second)) {
+		if !h.settling(busy, "city/portal", missing, false, now.Add(maxHold+time.Second)) {
 			t.Error("a new hold does not start after a report")
 		}
 		h.forget("city/portal")
@@ -225,5 +235,28 @@ func TestRecordChanges(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q (none for a reconcile that changed nothing)", got, want)
+	}
+}
+
+func TestReportedFalse(t *testing.T) {
+	svc := func(status metav1.ConditionStatus, observed int64) *platformv1alpha1.PublicService {
+		s := &platformv1alpha1.PublicService{ObjectMeta: metav1.ObjectMeta{Generation: 2}}
+		if status != "" {
+			s.Status.Conditions = []metav1.Condition{{Type: platformv1alpha1.ConditionConnectivityVerified, Status: status, ObservedGeneration: observed}}
+		}
+		return s
+	}
+	for name, tc := range map[string]struct {
+		svc  *platformv1alpha1.PublicService
+		want bool
+	}{
+		"False for this generation":     {svc(metav1.ConditionFalse, 2), true},
+		"False for an older generation": {svc(metav1.ConditionFalse, 1), false},
+		"True":                          {svc(metav1.ConditionTrue, 2), false},
+		"no condition":                  {svc("", 0), false},
+	} {
+		if got := reportedFalse(tc.svc); got != tc.want {
+			t.Errorf("%s: reportedFalse = %v, want %v", name, got, tc.want)
+		}
 	}
 }
