@@ -134,7 +134,8 @@ func (c *cityCollector) Collect(ch chan<- prometheus.Metric) {
 		c.auditDuration.Collect(ch)
 	}
 	list := &platformv1alpha1.PublicServiceList{}
-	if err := c.reader.List(context.Background(), list); err != nil {
+	// The cache's own objects, read and never modified: a scrape copies no service.
+	if err := c.reader.List(context.Background(), list, client.UnsafeDisableDeepCopy); err != nil {
 		ch <- prometheus.NewInvalidMetric(servicesDesc, err)
 		return
 	}

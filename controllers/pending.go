@@ -61,13 +61,6 @@ func (p *pendingServices) has(key string) bool {
 	return ok
 }
 
-// len returns the number of pending services.
-func (p *pendingServices) len() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.added)
-}
-
 // requestQueue is a controller's queue of requests.
 type requestQueue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 

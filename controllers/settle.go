@@ -7,11 +7,9 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 )
@@ -90,7 +88,7 @@ func (h *holds) forget(key string) { h.since.Delete(key) }
 // enqueueMapped maps each event's objects to requests with fn, and adds them after
 // delay(object): the queue coalesces the adds of one key that fall in the same wait.
 func enqueueMapped(fn handler.MapFunc, delay func(client.Object) time.Duration) handler.EventHandler {
-	add := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
+	add := func(ctx context.Context, q requestQueue, objs ...client.Object) {
 		for _, o := range objs {
 			if o == nil {
 				continue
@@ -106,16 +104,16 @@ func enqueueMapped(fn handler.MapFunc, delay func(client.Object) time.Duration) 
 		}
 	}
 	return handler.Funcs{
-		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q requestQueue) {
 			add(ctx, q, e.Object)
 		},
-		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q requestQueue) {
 			add(ctx, q, e.ObjectOld, e.ObjectNew)
 		},
-		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q requestQueue) {
 			add(ctx, q, e.Object)
 		},
-		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q requestQueue) {
 			add(ctx, q, e.Object)
 		},
 	}

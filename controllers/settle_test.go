@@ -54,7 +54,7 @@ func TestTrackedQueuePending(t *testing.T) {
 	if p.has("city/other") {
 		t.Error("a service never added is pending")
 	}
-	if got := p.len(); got != 1 {
+	if got := len(p.added); got != 1 {
 		t.Errorf("len() = %d, want 1", got)
 	}
 	var none *pendingServices

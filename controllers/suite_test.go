@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -33,6 +32,7 @@ import (
 	"github.com/smartcity-io/smartcity-operator/internal/leancache"
 	"github.com/smartcity-io/smartcity-operator/internal/options"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
+	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
 
 // These tests run the reconcilers against a real kube-apiserver and etcd (envtest); there
@@ -62,8 +62,7 @@ func TestControllers(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	Expect(os.Getenv("KUBEBUILDER_ASSETS")).NotTo(BeEmpty(),
-		"KUBEBUILDER_ASSETS is not set: run `make test-envtest`, which builds kube-apiserver and etcd from source and sets it")
+	Expect(testutil.EnvtestAssets()).To(Succeed())
 	ctx, cancel = context.WithCancel(context.TODO())
 
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))

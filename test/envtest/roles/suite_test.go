@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/smartcity-io/smartcity-operator/internal/audit"
+	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
 
 // The namespaces of the suite: users bound in a namespace get a RoleBinding in teamNamespace,
@@ -80,11 +81,7 @@ func TestRoles(t *testing.T) {
 var _ = BeforeSuite(func(ctx SpecContext) {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		Fail("KUBEBUILDER_ASSETS is not set, so envtest cannot find kube-apiserver and etcd. " +
-			"Run `make test-envtest` (it builds bin/k8s and sets KUBEBUILDER_ASSETS), or set " +
-			"KUBEBUILDER_ASSETS to a folder holding kube-apiserver, etcd and kubectl v1.37.")
-	}
+	Expect(testutil.EnvtestAssets()).To(Succeed())
 
 	By("building kubectl-city")
 	dir := GinkgoT().TempDir()

@@ -1,7 +1,6 @@
 package validation
 
 import (
-	"os"
 	"path/filepath"
 	goruntime "runtime"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
 
 // testNamespace holds every PublicService of the suite; most are only dry-run created.
@@ -39,11 +39,7 @@ func TestValidation(t *testing.T) {
 var _ = BeforeSuite(func(ctx SpecContext) {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		Fail("KUBEBUILDER_ASSETS is not set, so envtest cannot find kube-apiserver and etcd. " +
-			"Run `make test-envtest` (it builds bin/k8s and sets KUBEBUILDER_ASSETS), or set " +
-			"KUBEBUILDER_ASSETS to a folder holding kube-apiserver, etcd and kubectl v1.37.")
-	}
+	Expect(testutil.EnvtestAssets()).To(Succeed())
 
 	scheme := runtime.NewScheme()
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
