@@ -14,5 +14,5 @@ func EnvtestAssets() error {
 	}
 	return errors.New("KUBEBUILDER_ASSETS is not set, so envtest cannot find kube-apiserver and etcd. " +
 		"Run `make test-envtest` (it builds bin/k8s and sets KUBEBUILDER_ASSETS), or set " +
-		"KUBEBUILDER_ASSETS to a folder holding kube-apiserver, etcd and kubectl v1.37.")
+		"KUBEBUILDER_ASSETS to a folder holding kube-apiserver, etcd and kubectl v1.37")
 }
