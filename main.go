@@ -27,6 +27,7 @@ import (
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/controllers"
+	"github.com/smartcity-io/smartcity-operator/internal/informers"
 	"github.com/smartcity-io/smartcity-operator/internal/leancache"
 	"github.com/smartcity-io/smartcity-operator/internal/options"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
@@ -103,10 +104,14 @@ func run(ctx context.Context, f options.Manager) error {
 		LeaderElectionNamespace:       f.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		PprofBindAddress:              f.PprofAddr,
-		// The caches keep only what decisions read (internal/leancache).
-		Cache: leancache.Apply(cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}: {Label: managedPods}, // only the operator's pods, for failure reasons
-		}}),
+		// The caches keep only what decisions read (internal/leancache), and their watches
+		// last as long as the API server's default (internal/informers).
+		Cache: leancache.Apply(cache.Options{
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.Pod{}: {Label: managedPods}, // only the operator's pods, for failure reasons
+			},
+			NewInformer: informers.New,
+		}),
 	})
 	if err != nil {
 		return fmt.Errorf("failed to create manager: %w", err)
