@@ -217,10 +217,71 @@ func (r *ConnectivityReconciler) servicesUsingZone(ctx context.Context, o client
 	return listRequests(ctx, r.Client, client.MatchingFields{indexZones: o.GetName()})
 }
 
-// servicesNearObject maps a NetworkPolicy or a workload to the services whose flows involve
-// its namespace.
+// servicesNearObject maps a NetworkPolicy or a workload to the services whose verification it
+// can change. Another's object (a foreign policy or workload) can open or close a flow of any
+// service whose flows involve its namespace (servicesInvolving). An object of the operator's
+// own, controlled by service owner, cannot touch the flows of the services beside it in its
+// namespace: the policies the operator renders allow only the flows of their service's intent,
+// so a flow between owner and an unrelated sibling would need a policy of someone else's in the
+// namespace to open it. Its change goes to owner, the services related to owner and those that
+// name the namespace (servicesAroundOwned) — unless the namespace holds such a policy, or is
+// the cluster DNS's or the ingress controller's. A city's convergence would otherwise verify
+// every service of a namespace again at each policy and Deployment its siblings create.
 func (r *ConnectivityReconciler) servicesNearObject(ctx context.Context, o client.Object) []reconcile.Request {
-	return r.servicesInvolving(ctx, o.GetNamespace())
+	ns := o.GetNamespace()
+	if owner := ownerService(o); owner != "" && !r.sharedNamespace(ns) && !r.hasForeignPolicy(ctx, ns) {
+		if reqs, ok := r.servicesAroundOwned(ctx, ns, owner); ok {
+			return reqs
+		}
+	}
+	return r.servicesInvolving(ctx, ns)
+}
+
+// ownerService is the name of the PublicService that controls o, or "".
+func ownerService(o client.Object) string {
+	if ref := metav1.GetControllerOf(o); ref != nil && ref.Kind == "PublicService" &&
+		ref.APIVersion == platformv1alpha1.GroupVersion.String() {
+		return ref.Name
+	}
+	return ""
+}
+
+// sharedNamespace reports whether every service has flows into ns: the cluster DNS's and the
+// ingress controller's namespaces.
+func (r *ConnectivityReconciler) sharedNamespace(ns string) bool {
+	opts := r.Options.WithDefaults()
+	return ns == opts.DNSNamespace || ns == opts.IngressControllerNamespace
+}
+
+// hasForeignPolicy reports whether ns holds a NetworkPolicy that no PublicService controls. It
+// says yes when it cannot tell.
+func (r *ConnectivityReconciler) hasForeignPolicy(ctx context.Context, ns string) bool {
+	policies := &networkingv1.NetworkPolicyList{}
+	if err := r.List(ctx, policies, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list NetworkPolicies", "namespace", ns)
+		return true
+	}
+	return slices.ContainsFunc(policies.Items, func(p networkingv1.NetworkPolicy) bool { return ownerService(&p) == "" })
+}
+
+// servicesAroundOwned lists the service owner of ns, the services related to it (relatedKeys)
+// and those whose spec names ns. It reports false when owner is gone (its children are going
+// with it): the caller then maps by namespace.
+func (r *ConnectivityReconciler) servicesAroundOwned(ctx context.Context, ns, owner string) ([]reconcile.Request, bool) {
+	svc := &platformv1alpha1.PublicService{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: owner}, svc); err != nil {
+		return nil, false
+	}
+	keys := append([]string{client.ObjectKeyFromObject(svc).String()}, relatedKeys(ctx, r.Client, svc)...)
+	naming := &platformv1alpha1.PublicServiceList{}
+	if err := r.List(ctx, naming, client.MatchingFields{indexNamespaces: ns}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices", "index", indexNamespaces)
+		return nil, false
+	}
+	for i := range naming.Items {
+		keys = append(keys, client.ObjectKeyFromObject(&naming.Items[i]).String())
+	}
+	return requests(keys, ""), true
 }
 
 // servicesNearNamespace maps a namespace whose labels changed to the services whose flows
@@ -233,7 +294,7 @@ func (r *ConnectivityReconciler) servicesNearNamespace(ctx context.Context, o cl
 // is the cluster DNS's or the ingress controller's; else the services of ns, those whose spec
 // names ns, and those that the services of ns consume or admit.
 func (r *ConnectivityReconciler) servicesInvolving(ctx context.Context, ns string) []reconcile.Request {
-	if opts := r.Options.WithDefaults(); ns == opts.DNSNamespace || ns == opts.IngressControllerNamespace {
+	if r.sharedNamespace(ns) {
 		return listRequests(ctx, r.Client)
 	}
 	local := &platformv1alpha1.PublicServiceList{}

@@ -6,12 +6,9 @@ import (
 	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-
-	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 )
 
 // This file keeps the connectivity controller from chasing the operator's own convergence:
@@ -129,8 +126,7 @@ func afterRelatedChange(client.Object) time.Duration { return relatedDelay }
 // settleIfOwned delays the changes of objects a PublicService controls (the operator's own
 // policies and Deployments) and verifies others' at once (a foreign policy or workload).
 func settleIfOwned(o client.Object) time.Duration {
-	if ref := metav1.GetControllerOf(o); ref != nil && ref.Kind == "PublicService" &&
-		ref.APIVersion == platformv1alpha1.GroupVersion.String() {
+	if ownerService(o) != "" {
 		return settleDelay
 	}
 	return 0

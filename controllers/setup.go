@@ -43,21 +43,33 @@ type applyConfiguration = runtime.ApplyConfiguration
 // SetupIndexes registers the PublicService field indexes both reconcilers use.
 func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 	idx := mgr.GetFieldIndexer()
-	for name, fn := range map[string]func(*platformv1alpha1.PublicService) []string{
-		indexConsumes:  intent.ConsumedKeys,
-		indexAllowFrom: intent.AdmittedKeys,
-		indexZones:     intent.ZoneNames,
-		indexNamespaces: func(svc *platformv1alpha1.PublicService) []string {
-			return specNamespaces(svc.Namespace, &svc.Spec)
-		},
-	} {
-		if err := idx.IndexField(ctx, &platformv1alpha1.PublicService{}, name, func(o client.Object) []string {
-			return fn(o.(*platformv1alpha1.PublicService))
-		}); err != nil {
+	for name, fn := range publicServiceIndexes() {
+		if err := idx.IndexField(ctx, &platformv1alpha1.PublicService{}, name, fn); err != nil {
 			return fmt.Errorf("failed to index PublicService %s: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// publicServiceIndexes are the PublicService field indexes, by name.
+func publicServiceIndexes() map[string]client.IndexerFunc {
+	index := func(fn func(*platformv1alpha1.PublicService) []string) client.IndexerFunc {
+		return func(o client.Object) []string {
+			svc, ok := o.(*platformv1alpha1.PublicService)
+			if !ok {
+				return nil
+			}
+			return fn(svc)
+		}
+	}
+	return map[string]client.IndexerFunc{
+		indexConsumes:  index(intent.ConsumedKeys),
+		indexAllowFrom: index(intent.AdmittedKeys),
+		indexZones:     index(intent.ZoneNames),
+		indexNamespaces: index(func(svc *platformv1alpha1.PublicService) []string {
+			return specNamespaces(svc.Namespace, &svc.Spec)
+		}),
+	}
 }
 
 // SetupWithManager registers the reconciler: it owns the children, and watches the services
