@@ -44,7 +44,7 @@ VERSION_PKG = github.com/smartcity-io/smartcity-operator/internal/version
 GO_LDFLAGS = -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT) -X $(VERSION_PKG).date=$(COMMIT_DATE)
 
 ## Go packages per test kind; directories that do not exist yet are left out.
-UNIT_PKGS = . $(foreach d,api internal cmd test/manifests test/chart config/gitops,$(if $(wildcard $(d)/),./$(d)/...))
+UNIT_PKGS = . $(foreach d,api internal cmd hack/bench test/manifests test/chart config/gitops,$(if $(wildcard $(d)/),./$(d)/...))
 ENVTEST_PKGS = $(foreach d,controllers test/envtest,$(if $(wildcard $(d)/),./$(d)/...))
 ## Packages with golden files (testutil.Golden); `make golden` rewrites them with -update.
 GOLDEN_PKGS = ./internal/render ./internal/audit/format ./test/chart
@@ -133,7 +133,7 @@ test: ## Run every test stage (verify, unit, envtest, ...) with times and a summ
 	hack/test-stages.sh
 
 .PHONY: test-unit
-test-unit: helm ## Run the unit tests (main, api, internal, cmd, test/manifests, test/chart, config/gitops, and the release checker hack/krewcheck).
+test-unit: helm ## Run the unit tests (main, api, internal, cmd, the benchmark hack/bench, test/manifests, test/chart, config/gitops, and the release checker hack/krewcheck).
 	@if [ -z "$(strip $(UNIT_PKGS))" ]; then echo "test-unit: no unit test packages yet"; exit 0; fi
 	go test $(GO_TEST_FLAGS) $(UNIT_PKGS)
 	$(MAKE) --no-print-directory test-release-tools

@@ -95,7 +95,9 @@ func (b *benchmark) startOperator(ctx context.Context, kubeconfig, logFile strin
 	}
 	// KUBECONFIG rather than --kubeconfig: it does not depend on how the operator parses flags.
 	cmd := exec.Command(b.manager, operatorFlags(metrics, health, pprof)...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	// GOMEMLIMIT: the soft limit the operator's runtime takes in a pod of the shipped
+	// Deployment (memory.go).
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "GOMEMLIMIT="+goMemLimit(b.memoryLimit))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches us, and we stop it
 	if err := cmd.Start(); err != nil {

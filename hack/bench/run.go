@@ -45,6 +45,9 @@ type benchmark struct {
 	manager         string
 	kubectlCity     string
 	auditPolicyFile string
+	// memoryLimit is the operator container's memory limit in the shipped Deployment; the
+	// operator runs with the Go soft limit a pod would give it (memory.go).
+	memoryLimit resource.Quantity
 	// profile takes the operator's CPU profile during convergence and its heap profiles at
 	// convergence and at the end of the rest (BENCH_PROFILE=1).
 	profile bool
@@ -89,6 +92,9 @@ func runCommand(ctx context.Context, args []string) error {
 	}
 	if _, err := os.Stat(filepath.Join(b.root, "hack/cluster/cluster.sh")); err != nil {
 		return fmt.Errorf("run bench from the repository's root (make bench does): %w", err)
+	}
+	if b.memoryLimit, err = memoryLimit(b.root); err != nil {
+		return err
 	}
 	if !filepath.IsAbs(b.workdir) {
 		b.workdir = filepath.Join(b.root, b.workdir)
@@ -167,6 +173,8 @@ func (b *benchmark) prepare(ctx context.Context) (*bench.Report, error) {
 				Flags:           operatorFlags("127.0.0.1:<port>", "127.0.0.1:<port>", pprof),
 				Parallelism:     options.DefaultPublicServiceConcurrency,
 				ClientRateLimit: "none (main.go: rest.Config QPS -1; the API server's Priority and Fairness)",
+				MemoryLimit:     b.memoryLimit.String(),
+				GoMemLimit:      goMemLimit(b.memoryLimit),
 			},
 			RequestCounting: "kube-apiserver audit log at Metadata level, filtered on the operator's user " + operatorUser +
 				" (a client certificate of its own, group system:masters); one count per request (auditID)",

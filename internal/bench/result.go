@@ -64,6 +64,10 @@ type OperatorSettings struct {
 	Flags           []string `json:"flags"`
 	Parallelism     int      `json:"parallelism"`
 	ClientRateLimit string   `json:"clientRateLimit"`
+	// MemoryLimit is the operator container's memory limit in the shipped Deployment, and
+	// GoMemLimit the Go soft limit (bytes) the operator ran with: what a pod of it gets.
+	MemoryLimit string `json:"memoryLimit,omitempty"`
+	GoMemLimit  string `json:"goMemLimit,omitempty"`
 }
 
 // Result is one N: each repeat's run and their median.

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+func TestMemoryLimit(t *testing.T) {
+	write := func(t *testing.T, manifest string) string {
+		t.Helper()
+		root := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(managerManifest)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, managerManifest), []byte(manifest), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return root
+	}
+	const namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: system\n"
+	deployment := func(limits string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: controller-manager\nspec:\n  template:\n    spec:\n      containers:\n" +
+			"      - name: sidecar\n        resources:\n          limits:\n            memory: 1Gi\n" +
+			"      - name: manager\n        resources:\n" + limits
+	}
+
+	root := write(t, namespace+"---\n"+deployment("          limits:\n            memory: 192Mi\n"))
+	q, err := memoryLimit(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := resource.MustParse("192Mi"); q.Cmp(want) != 0 {
+		t.Errorf("memory limit %s, want the manager container's 192Mi", q.String())
+	}
+	if got, want := goMemLimit(q), "181193932"; got != want { // 0.9 × 192 MiB, in bytes
+		t.Errorf("GOMEMLIMIT %s, want %s", got, want)
+	}
+
+	root = write(t, namespace+"---\n"+deployment("          requests:\n            memory: 64Mi\n"))
+	if _, err := memoryLimit(root); err == nil || !strings.Contains(err.Error(), "no memory limit") {
+		t.Errorf("a manager without a memory limit: error %v, want one that says so", err)
+	}
+
+	// The shipped manifest has one.
+	if _, err := memoryLimit(filepath.Join("..", "..")); err != nil {
+		t.Errorf("%s: %v", managerManifest, err)
+	}
+}
