@@ -6,9 +6,11 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
+	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -165,4 +167,19 @@ func run(ctx context.Context, f options.Manager) error {
 	ctrl.Log.Info("Starting operator", "version", v.Version, "commit", v.Commit,
 		"gateway", f.Render.Gateway, "ingressClass", f.Render.IngressClass, "zoneServiceType", f.Render.ZoneServiceType)
 	return mgr.Start(ctx)
+}
+
+// memoryLimitRatio is the share of the container's memory limit that the Go runtime's soft
+// limit takes; the rest is for what the garbage collector does not count (thread stacks, the
+// runtime's own structures, memory returned to the kernel lazily).
+const memoryLimitRatio = 0.9
+
+// setMemoryLimit sets the Go runtime's soft memory limit (GOMEMLIMIT) to memoryLimitRatio of
+// the memory limit that provider reports (in production the container's, from its cgroup), unless
+// GOMEMLIMIT or AUTOMEMLIMIT is set. Near the limit the garbage collector then collects more
+// often instead of letting the heap double (GOGC=100) until the kernel kills the pod; with no
+// limit nothing changes. It returns the soft limit in bytes.
+func setMemoryLimit(provider memlimit.Provider) (int64, error) {
+	log := slog.New(logr.ToSlogHandler(ctrl.Log.WithName("memlimit")))
+	return memlimit.Set(memlimit.WithRatio(memoryLimitRatio), memlimit.WithProvider(provider), memlimit.WithLogger(log))
 }
