@@ -220,13 +220,13 @@ func (r *ConnectivityReconciler) servicesUsingZone(ctx context.Context, o client
 // servicesNearObject maps a NetworkPolicy or a workload to the services whose verification it
 // can change. Another's object (a foreign policy or workload) can open or close a flow of any
 // service whose flows involve its namespace (servicesInvolving). An object of the operator's
-// own, controlled by service owner, cannot touch the flows of the services beside it in its
-// namespace: the policies the operator renders allow only the flows of their service's intent,
-// so a flow between owner and an unrelated sibling would need a policy of someone else's in the
-// namespace to open it. Its change goes to owner, the services related to owner and those that
-// name the namespace (servicesAroundOwned) — unless the namespace holds such a policy, or is
-// the cluster DNS's or the ingress controller's. A city's convergence would otherwise verify
-// every service of a namespace again at each policy and Deployment its siblings create.
+// own, controlled by service owner, touches only the flows of owner and its peers: the policies
+// the operator renders allow only their service's flows, each side's policy naming the other, so
+// a flow between owner and any other service would need a policy of someone else's in the
+// namespace to open it. Its change goes to owner and its peers (servicesAroundOwned) — unless
+// the namespace holds such a policy, or is the cluster DNS's or the ingress controller's. A
+// city's convergence would otherwise verify every service of a namespace, and every provider
+// that admits the namespace, again at each policy and Deployment created there.
 func (r *ConnectivityReconciler) servicesNearObject(ctx context.Context, o client.Object) []reconcile.Request {
 	ns := o.GetNamespace()
 	if owner := ownerService(o); owner != "" && !r.sharedNamespace(ns) && !r.hasForeignPolicy(ctx, ns) {
@@ -264,22 +264,25 @@ func (r *ConnectivityReconciler) hasForeignPolicy(ctx context.Context, ns string
 	return slices.ContainsFunc(policies.Items, func(p networkingv1.NetworkPolicy) bool { return ownerService(&p) == "" })
 }
 
-// servicesAroundOwned lists the service owner of ns, the services related to it (relatedKeys)
-// and those whose spec names ns. It reports false when owner is gone (its children are going
-// with it): the caller then maps by namespace.
+// servicesAroundOwned lists the service owner of ns and its peers: the services it consumes,
+// those it admits by name and those that consume it. It reports false when owner is gone (its
+// children are going with it) or the consumers cannot be listed: the caller then maps by
+// namespace.
 func (r *ConnectivityReconciler) servicesAroundOwned(ctx context.Context, ns, owner string) ([]reconcile.Request, bool) {
 	svc := &platformv1alpha1.PublicService{}
 	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: owner}, svc); err != nil {
 		return nil, false
 	}
-	keys := append([]string{client.ObjectKeyFromObject(svc).String()}, relatedKeys(ctx, r.Client, svc)...)
-	naming := &platformv1alpha1.PublicServiceList{}
-	if err := r.List(ctx, naming, client.MatchingFields{indexNamespaces: ns}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices", "index", indexNamespaces)
+	self := client.ObjectKeyFromObject(svc).String()
+	keys := append([]string{self}, intent.ConsumedKeys(svc)...)
+	keys = append(keys, slices.DeleteFunc(intent.AdmittedKeys(svc), intent.IsNamespaceKey)...)
+	consumers := &platformv1alpha1.PublicServiceList{}
+	if err := r.List(ctx, consumers, client.MatchingFields{indexConsumes: self}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices", "index", indexConsumes)
 		return nil, false
 	}
-	for i := range naming.Items {
-		keys = append(keys, client.ObjectKeyFromObject(&naming.Items[i]).String())
+	for i := range consumers.Items {
+		keys = append(keys, client.ObjectKeyFromObject(&consumers.Items[i]).String())
 	}
 	return requests(keys, ""), true
 }

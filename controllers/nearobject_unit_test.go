@@ -16,8 +16,9 @@ import (
 )
 
 // TestServicesNearObject maps policies to the services whose verification they can change: an
-// owned policy to its service and the services related to it, not to the unrelated services
-// beside it, unless a foreign policy in the namespace could open flows between them.
+// owned policy to its service and its peers (what it consumes, who consumes it), not to the
+// unrelated services beside it nor to a provider that admits the namespace without being
+// consumed, unless a foreign policy in the namespace could open flows between them.
 func TestServicesNearObject(t *testing.T) {
 	service := func(ns, name string, spec platformv1alpha1.PublicServiceSpec) *platformv1alpha1.PublicService {
 		return &platformv1alpha1.PublicService{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: spec}
@@ -36,13 +37,15 @@ func TestServicesNearObject(t *testing.T) {
 		service("city", "library", platformv1alpha1.PublicServiceSpec{}), // portal's unrelated sibling
 		service("identity", "idv", platformv1alpha1.PublicServiceSpec{
 			AllowFrom: []platformv1alpha1.AllowSource{{Service: "portal", Namespace: "city"}}}),
-		service("hospital", "checkin", platformv1alpha1.PublicServiceSpec{ // names the namespace city
+		service("hospital", "checkin", platformv1alpha1.PublicServiceSpec{ // admits the namespace city, consumed by nobody there
 			AllowFrom: []platformv1alpha1.AllowSource{{Namespace: "city"}}}),
+		service("tourism", "guide", platformv1alpha1.PublicServiceSpec{ // consumes portal
+			Consumes: []platformv1alpha1.ServiceReference{{Service: "portal", Namespace: "city"}}}),
 		service("elsewhere", "archive", platformv1alpha1.PublicServiceSpec{}),
 	}
-	all := []string{"city/library", "city/portal", "elsewhere/archive", "hospital/checkin", "identity/idv"}
-	aroundPortal := []string{"city/portal", "hospital/checkin", "identity/idv"}
-	wholeCity := []string{"city/library", "city/portal", "hospital/checkin", "identity/idv"}
+	all := []string{"city/library", "city/portal", "elsewhere/archive", "hospital/checkin", "identity/idv", "tourism/guide"}
+	aroundPortal := []string{"city/portal", "identity/idv", "tourism/guide"}
+	wholeCity := []string{"city/library", "city/portal", "hospital/checkin", "identity/idv", "tourism/guide"}
 
 	for name, tc := range map[string]struct {
 		existing []client.Object
