@@ -455,6 +455,13 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 		out.Controllers[name] = bench.ControllerFigures{Reconciles: r.Count, ReconcileP50Seconds: r.P50, ReconcileP99Seconds: r.P99,
 			ReconcileSeconds: r.Seconds}
 	}
+	if page, err := op.scrape(ctx); err != nil {
+		return out, err
+	} else if analyses, err := bench.ReadHistogramCount(bytes.NewReader(page), bench.ConnectivityAnalysisMetric); err == nil {
+		out.ConnectivityAnalysesPerService = new(analyses / float64(len(n.city.Services)))
+	} else {
+		info("warning: %v", err)
+	}
 	rec := all["publicservice"]
 	out.Reconciles, out.ReconcileP50Seconds, out.ReconcileP99Seconds = new(rec.Count), new(rec.P50), new(rec.P99)
 	info("CPU during convergence: operator %.0f s, kube-apiserver %.0f s, etcd %.0f s",

@@ -213,3 +213,23 @@ func TestDiagnosisAndCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestReadHistogramCount(t *testing.T) {
+	const page = `# HELP smartcity_connectivity_audit_duration_seconds How long each connectivity analysis took.
+# TYPE smartcity_connectivity_audit_duration_seconds histogram
+smartcity_connectivity_audit_duration_seconds_bucket{le="0.001"} 3
+smartcity_connectivity_audit_duration_seconds_bucket{le="+Inf"} 42
+smartcity_connectivity_audit_duration_seconds_sum 1.5
+smartcity_connectivity_audit_duration_seconds_count 42
+`
+	got, err := ReadHistogramCount(strings.NewReader(page), ConnectivityAnalysisMetric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 42 {
+		t.Errorf("count %v, want 42", got)
+	}
+	if _, err := ReadHistogramCount(strings.NewReader(memoryPage), ConnectivityAnalysisMetric); err == nil {
+		t.Error("a page without the histogram: no error")
+	}
+}

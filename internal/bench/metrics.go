@@ -92,6 +92,27 @@ func ReadGoMemory(r io.Reader) (map[string]float64, error) {
 	return out, nil
 }
 
+// ConnectivityAnalysisMetric is the histogram of the operator's connectivity analyses.
+const ConnectivityAnalysisMetric = "smartcity_connectivity_audit_duration_seconds"
+
+// ReadHistogramCount parses a /metrics page for the number of observations of the histogram
+// name, over all its series; it fails when there is no such histogram.
+func ReadHistogramCount(r io.Reader, name string) (float64, error) {
+	families, err := parseMetrics(r)
+	if err != nil {
+		return 0, err
+	}
+	f, ok := families[name]
+	if !ok {
+		return 0, fmt.Errorf("the metrics have no histogram %s", name)
+	}
+	var n float64
+	for _, m := range f.GetMetric() {
+		n += float64(m.GetHistogram().GetSampleCount())
+	}
+	return n, nil
+}
+
 // parseMetrics parses a /metrics page (Prometheus text format) into its families, by name.
 func parseMetrics(r io.Reader) (map[string]*dto.MetricFamily, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)

@@ -151,6 +151,10 @@ type Operator struct {
 	// PeakHeapInuseMiB is the highest go_memstats_heap_inuse_bytes sampled during convergence
 	// (one scrape every few seconds), in MiB.
 	PeakHeapInuseMiB *float64 `json:"peakHeapInuseMiB"`
+	// ConnectivityAnalysesPerService is how many connectivity analyses the operator ran per
+	// service until convergence (the count of smartcity_connectivity_audit_duration_seconds):
+	// what the connectivity controller's CPU grows with.
+	ConnectivityAnalysesPerService *float64 `json:"connectivityAnalysesPerService,omitempty"`
 	// APILatency is the API server's latency of the operator's requests received during
 	// convergence, from the audit log (Latencies).
 	APILatency *APILatency `json:"apiLatency,omitempty"`
@@ -235,6 +239,7 @@ func Median(runs []Run) Run {
 	o.ProofTrueSeconds = pick(func(r Run) *float64 { return r.Operator.ProofTrueSeconds })
 	o.PeakHeapInuseMiB = pick(func(r Run) *float64 { return r.Operator.PeakHeapInuseMiB })
 	o.APIShareOfPublicServiceReconcile = pick(func(r Run) *float64 { return r.Operator.APIShareOfPublicServiceReconcile })
+	o.ConnectivityAnalysesPerService = pick(func(r Run) *float64 { return r.Operator.ConnectivityAnalysesPerService })
 	o.GoMemoryMiB = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.GoMemoryMiB })
 	o.RestRequestsByManager = medianMap(runs, func(r Run) map[string]float64 { return r.Operator.RestRequestsByManager })
 	o.APILatency = medianLatency(runs)
@@ -559,6 +564,9 @@ func Diagnosis(res Result) string {
 	fmt.Fprintf(&b, " (share %s); heap in use %s at rest, peak %s during convergence",
 		num(o.APIShareOfPublicServiceReconcile, "%.2f"), num(mapValue(o.GoMemoryMiB, HeapInuseMetric), "%.0f MiB"),
 		num(o.PeakHeapInuseMiB, "%.0f MiB"))
+	if o.ConnectivityAnalysesPerService != nil {
+		fmt.Fprintf(&b, "; %.1f connectivity analyses per service", *o.ConnectivityAnalysesPerService)
+	}
 	return b.String()
 }
 
