@@ -453,7 +453,7 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	out.Controllers = map[string]bench.ControllerFigures{}
 	for name, r := range all {
 		out.Controllers[name] = bench.ControllerFigures{Reconciles: r.Count, ReconcileP50Seconds: r.P50, ReconcileP99Seconds: r.P99,
-			ReconcileSeconds: r.Seconds}
+			ReconcileSeconds: r.Seconds, ReconcilesByResult: r.ByResult}
 	}
 	if page, err := op.scrape(ctx); err != nil {
 		return out, err

@@ -198,8 +198,10 @@ func TestReadAllReconciles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]Reconciles{"publicservice": {Count: 100, P50: 0.1, P99: 0.982, Seconds: 20},
-		"networkzone": {Count: 7, P50: 0.05, P99: 0.099, Seconds: 0.1}}
+	want := map[string]Reconciles{
+		"publicservice": {Count: 100, P50: 0.1, P99: 0.982, Seconds: 20, ByResult: map[string]float64{"error": 10, "success": 90}},
+		"networkzone":   {Count: 7, P50: 0.05, P99: 0.099, Seconds: 0.1, ByResult: map[string]float64{"success": 7}},
+	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Errorf("ReadAllReconciles (-want +got):\n%s", diff)
 	}

@@ -21,6 +21,9 @@ type Reconciles struct {
 	P50, P99 float64
 	// Seconds is the time spent reconciling (the histogram's sum).
 	Seconds float64
+	// ByResult splits Count by controller_runtime_reconcile_total's result label (success,
+	// requeue, requeue_after, error).
+	ByResult map[string]float64
 }
 
 // ReadReconciles parses a /metrics page (Prometheus text format) for one controller.
@@ -43,9 +46,14 @@ func ReadAllReconciles(r io.Reader) (map[string]Reconciles, error) {
 	if err != nil {
 		return nil, err
 	}
-	counts := map[string]float64{}
+	counts, byResult := map[string]float64{}, map[string]map[string]float64{}
 	for _, m := range families["controller_runtime_reconcile_total"].GetMetric() {
-		counts[label(m, "controller")] += m.GetCounter().GetValue()
+		name, v := label(m, "controller"), m.GetCounter().GetValue()
+		counts[name] += v
+		if byResult[name] == nil {
+			byResult[name] = map[string]float64{}
+		}
+		byResult[name][label(m, "result")] += v
 	}
 	out := map[string]Reconciles{}
 	for _, m := range families["controller_runtime_reconcile_time_seconds"].GetMetric() {
@@ -57,7 +65,7 @@ func ReadAllReconciles(r io.Reader) (map[string]Reconciles, error) {
 		bounds = append(bounds, Bucket{UpperBound: math.Inf(1), Count: float64(hist.GetSampleCount())})
 		name := label(m, "controller")
 		out[name] = Reconciles{Count: counts[name], P50: Quantile(0.5, bounds), P99: Quantile(0.99, bounds),
-			Seconds: hist.GetSampleSum()}
+			Seconds: hist.GetSampleSum(), ByResult: byResult[name]}
 	}
 	return out, nil
 }

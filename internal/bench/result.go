@@ -183,6 +183,8 @@ type ControllerFigures struct {
 	ReconcileP99Seconds float64 `json:"reconcileP99Seconds"`
 	// ReconcileSeconds is the time spent reconciling (the histogram's sum).
 	ReconcileSeconds float64 `json:"reconcileSeconds"`
+	// ReconcilesByResult splits Reconciles by result (success, requeue, requeue_after, error).
+	ReconcilesByResult map[string]float64 `json:"reconcilesByResult,omitempty"`
 }
 
 // Median returns the median run: each figure's median over the runs that have it (the mean of
@@ -284,6 +286,9 @@ func medianControllers(runs []Run) map[string]ControllerFigures {
 				ReconcileP50Seconds: figure(name, func(c ControllerFigures) float64 { return c.ReconcileP50Seconds }),
 				ReconcileP99Seconds: figure(name, func(c ControllerFigures) float64 { return c.ReconcileP99Seconds }),
 				ReconcileSeconds:    figure(name, func(c ControllerFigures) float64 { return c.ReconcileSeconds }),
+				ReconcilesByResult: medianMap(runs, func(r Run) map[string]float64 {
+					return r.Operator.Controllers[name].ReconcilesByResult
+				}),
 			}
 		}
 	}
