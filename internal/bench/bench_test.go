@@ -64,7 +64,7 @@ func TestReadReconciles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Reconciles{Count: 100, P50: 0.1, P99: 0.982, Seconds: 20}
+	want := Reconciles{Count: 100, P50: 0.1, P99: 0.982, Seconds: 20, ByResult: map[string]float64{"error": 10, "success": 90}}
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Errorf("ReadReconciles (-want +got):\n%s", diff)
 	}
