@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
 	"github.com/smartcity-io/smartcity-operator/internal/audit"
@@ -183,7 +184,11 @@ func (r *ConnectivityReconciler) applyCondition(ctx context.Context, svc *platfo
 func (r *ConnectivityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	near := enqueueMapped(r.servicesNearObject, settleIfOwned)
 	auditedWorkload := builder.WithPredicates(workloadChanged{})
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if n, ok := r.Pending.(SettleNotifier); ok {
+		b = b.WatchesRawSource(source.Channel(r.wakeHeldOnSettle(n), enqueueMapped(ownRequest, afterSettling)))
+	}
+	return b.
 		Named("connectivity").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		For(&platformv1alpha1.PublicService{}, builder.WithPredicates(predicate.Or[client.Object](
@@ -201,6 +206,32 @@ func (r *ConnectivityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&appsv1.ReplicaSet{}, near, auditedWorkload).
 		Watches(&corev1.Pod{}, near, auditedWorkload).
 		Complete(r)
+}
+
+// settledWakes bounds the wakes of held verdicts waiting to be queued; past it a wake is
+// dropped and the hold's requeue (holdRequeue) verifies the service instead.
+const settledWakes = 1024
+
+// wakeHeldOnSettle returns the events that wake the verdicts held back while a service had
+// work, once it has none (settle.go): its reconcile may have changed nothing, so no policy or
+// Deployment event would.
+func (r *ConnectivityReconciler) wakeHeldOnSettle(n SettleNotifier) <-chan event.GenericEvent {
+	wakes := make(chan event.GenericEvent, settledWakes)
+	n.NotifySettled(func(key string) {
+		for _, held := range r.held.settled(key) {
+			k := parseKey(held)
+			select {
+			case wakes <- event.GenericEvent{Object: &platformv1alpha1.PublicService{ObjectMeta: metav1.ObjectMeta{Namespace: k.Namespace, Name: k.Name}}}:
+			default: // never block the PublicService controller's worker
+			}
+		}
+	})
+	return wakes
+}
+
+// ownRequest maps a service to itself.
+func ownRequest(_ context.Context, o client.Object) []reconcile.Request {
+	return []reconcile.Request{{NamespacedName: client.ObjectKeyFromObject(o)}}
 }
 
 // relatedServices maps a service whose spec changed to the services whose flows involve it.

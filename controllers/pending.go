@@ -19,6 +19,16 @@ type pendingServices struct {
 	// began. A reconcile that ends with no add since it began leaves nothing pending.
 	added   map[reconcile.Request]uint64
 	started map[reconcile.Request]uint64
+	// onSettled, when set, is called with the key ("namespace/name") of a service whose
+	// reconcile ended with nothing more pending.
+	onSettled func(key string)
+}
+
+// notify sets the function called when a service has no work left.
+func (p *pendingServices) notify(fn func(key string)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onSettled = fn
 }
 
 func (p *pendingServices) add(items ...reconcile.Request) {
@@ -42,11 +52,16 @@ func (p *pendingServices) start(item reconcile.Request) {
 
 func (p *pendingServices) done(item reconcile.Request) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	var settled func(string)
 	if n, ok := p.started[item]; ok && p.added[item] == n {
 		delete(p.added, item)
+		settled = p.onSettled
 	}
 	delete(p.started, item)
+	p.mu.Unlock()
+	if settled != nil {
+		settled(item.String())
+	}
 }
 
 // has reports whether the service of key ("namespace/name") has a reconcile to come or under

@@ -28,9 +28,10 @@ const (
 	// reconciling: the consumers of a provider often arrive together, and their flows then
 	// change its policy once.
 	relatedDelay = time.Second
-	// holdRequeue is when a verdict held back while peers converge is computed again, if no
-	// change wakes it before.
-	holdRequeue = 10 * time.Second
+	// holdRequeue is when a verdict held back while peers converge is computed again, if
+	// nothing wakes it before: a held verdict is woken settleDelay after each service it waits
+	// for has no work left (holds.settled), so this only bounds a wake that was lost.
+	holdRequeue = time.Minute
 	// maxHold bounds how long a missing flow goes unreported while the services involved keep
 	// having work: past it the violation is reported even if they are still converging. A
 	// city's first convergence queues a peer's re-render behind every service's creation
@@ -49,8 +50,24 @@ type PendingServices interface {
 // worker reconciles it.
 func (r *PublicServiceReconciler) Pending(key string) bool { return r.pending.has(key) }
 
-// holds remembers since when each service's verdict is held back.
-type holds struct{ since sync.Map }
+// SettleNotifier calls back when a service ("namespace/name") no longer has work in the
+// PublicService controller. The PublicServiceReconciler implements it.
+type SettleNotifier interface {
+	NotifySettled(fn func(key string))
+}
+
+// NotifySettled implements SettleNotifier: fn is called, from a worker of the PublicService
+// controller, each time a reconcile ends with nothing more queued for its service.
+func (r *PublicServiceReconciler) NotifySettled(fn func(key string)) { r.pending.notify(fn) }
+
+// holds remembers since when each service's verdict is held back, and which services each
+// held verdict waits for.
+type holds struct {
+	since sync.Map
+	mu    sync.Mutex
+	// waiting maps a service with work to the held services that wait for it.
+	waiting map[string]map[string]bool
+}
 
 // settling reports whether the verdict for key should wait while the services involved still
 // have work queued in the PublicService controller, whose next apply is likely to change it:
@@ -77,7 +94,40 @@ func (h *holds) settling(pending PendingServices, key string, c connectivityResu
 		h.since.Delete(key)
 		return false
 	}
+	h.wait(key, append(peers, key), pending)
 	return true
+}
+
+// wait records that the held verdict of key waits for those of services that have work.
+func (h *holds) wait(key string, services []string, pending PendingServices) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.waiting == nil {
+		h.waiting = map[string]map[string]bool{}
+	}
+	for _, s := range services {
+		if !pending.Pending(s) {
+			continue
+		}
+		if h.waiting[s] == nil {
+			h.waiting[s] = map[string]bool{}
+		}
+		h.waiting[s][key] = true
+	}
+}
+
+// settled returns the held verdicts that waited for service, which has no work left, and
+// forgets that they did.
+func (h *holds) settled(service string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	held := h.waiting[service]
+	delete(h.waiting, service)
+	keys := make([]string, 0, len(held))
+	for k := range held {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 func (h *holds) forget(key string) { h.since.Delete(key) }

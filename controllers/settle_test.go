@@ -260,3 +260,43 @@ func TestReportedFalse(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldVerdictsWakeWhenTheirPeersSettle follows a held verdict from the hold to the wake: the
+// PublicService controller's queue reports each service whose work is done, and the verdicts
+// that waited for it, and only those, come back once.
+func TestHeldVerdictsWakeWhenTheirPeersSettle(t *testing.T) {
+	p := &pendingServices{}
+	var h holds
+	var woken []string
+	p.notify(func(key string) { woken = append(woken, h.settled(key)...) })
+	q := newTrackedQueue(p)("test", workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	defer q.ShutDown()
+
+	forms, kiosk := req("city/forms"), req("city/kiosk")
+	q.Add(forms)
+	q.Add(kiosk)
+	missing := connectivityResult{audited: true, missingPeers: []string{"city/forms"}}
+	now := time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+	if !h.settling(pendingOf{p}, "city/portal", missing, false, now) {
+		t.Fatal("portal's verdict is not held while forms has work")
+	}
+	for range 2 {
+		item, _ := q.Get()
+		q.Done(item)
+	}
+	if !slices.Equal(woken, []string{"city/portal"}) {
+		t.Errorf("woken %v, want portal's held verdict once (forms settled; kiosk is no peer)", woken)
+	}
+	q.Add(forms)
+	item, _ := q.Get()
+	q.Done(item)
+	if len(woken) != 1 {
+		t.Errorf("woken %v after forms settled again, want no new wake: portal no longer waits", woken)
+	}
+}
+
+// pendingOf reads a pendingServices as the connectivity controller reads the PublicService
+// controller's.
+type pendingOf struct{ p *pendingServices }
+
+func (o pendingOf) Pending(key string) bool { return o.p.has(key) }
