@@ -1,0 +1,138 @@
+package leancache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// TemplateDigestAnnotation holds, on a cached Deployment only, the SHA-256 of its whole pod
+// template, which the cache trims: the apply memo compares it to tell a template edited by
+// hand (an image, an env var, a probe) from one nobody touched. It exists in the cache alone
+// and is never written: every write of a Deployment is an apply built from the desired state
+// (internal/render), never from a cached object.
+const TemplateDigestAnnotation = "leancache.platform.smartcity.io/template-sha256"
+
+// replicasFields is the one path that the managedFields of a cached Deployment keep.
+var replicasFields = []byte(`{"f:spec":{"f:replicas":{}}}`)
+
+// TrimDeployment keeps of a Deployment what the operator's decisions read: its metadata with,
+// of its managedFields, only the entries that own spec.replicas, reduced to that path (the
+// replicas handoff asks whether the operator's apply owns it); its spec with the pod template
+// trimmed to labels, container names and ports and hostNetwork (the connectivity check),
+// and a digest of the whole template in TemplateDigestAnnotation (the apply memo); its status
+// without conditions (the reconciler reads the replica counts). It is idempotent: a trimmed
+// Deployment comes back as it is, digest included.
+func TrimDeployment(in any) (any, error) {
+	d, ok := in.(*appsv1.Deployment)
+	if !ok {
+		return StripManagedFields(in)
+	}
+	stripLastApplied(d)
+	d.ManagedFields = replicasOwners(d.ManagedFields)
+	d.Status.Conditions = nil
+	if trimmed(d) {
+		return d, nil
+	}
+	digest, err := templateDigest(&d.Spec.Template)
+	if err != nil {
+		return nil, fmt.Errorf("failed to digest the pod template of Deployment %s/%s: %w", d.Namespace, d.Name, err)
+	}
+	if d.Annotations == nil {
+		d.Annotations = map[string]string{}
+	}
+	d.Annotations[TemplateDigestAnnotation] = digest
+	d.Spec.Template = trimTemplate(d.Spec.Template)
+	return d, nil
+}
+
+// trimmed reports whether d is in the cache's form already: it has a digest, and its
+// template is its own trimmed form. A template the API server holds never is: the server
+// defaults its restartPolicy, dnsPolicy and more, which the trimmed form drops.
+func trimmed(d *appsv1.Deployment) bool {
+	if _, ok := d.Annotations[TemplateDigestAnnotation]; !ok {
+		return false
+	}
+	return equality.Semantic.DeepEqual(trimTemplate(d.Spec.Template), d.Spec.Template)
+}
+
+// templateDigest hashes the template's protobuf encoding, which is deterministic (map keys are
+// sorted) and does not tell a nil list from an empty one, as JSON and protobuf decoding may.
+// The digest is compared only within one process.
+func templateDigest(t *corev1.PodTemplateSpec) (string, error) {
+	raw, err := t.Marshal()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// replicasOwners keeps the entries that own spec.replicas, reduced to that path and their
+// manager, operation and subresource: all that the replicas handoff reads. The drift repair
+// reads the whole managedFields without the cache.
+func replicasOwners(entries []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
+	var out []metav1.ManagedFieldsEntry
+	for _, e := range entries {
+		if e.FieldsV1 == nil || !ownsReplicas(e.FieldsV1.Raw) {
+			continue
+		}
+		out = append(out, metav1.ManagedFieldsEntry{
+			Manager:     e.Manager,
+			Operation:   e.Operation,
+			APIVersion:  e.APIVersion,
+			Subresource: e.Subresource,
+			FieldsType:  e.FieldsType,
+			FieldsV1:    &metav1.FieldsV1{Raw: bytes.Clone(replicasFields)},
+		})
+	}
+	return out
+}
+
+// ownsReplicas reports whether a FieldsV1 set holds f:spec.f:replicas. It decodes only the
+// two levels on that path, and only sets that mention the field at all.
+func ownsReplicas(raw []byte) bool {
+	if !bytes.Contains(raw, []byte(`"f:replicas"`)) {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return false
+	}
+	spec, ok := top["f:spec"]
+	if !ok {
+		return false
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(spec, &fields); err != nil {
+		return false
+	}
+	_, ok = fields["f:replicas"]
+	return ok
+}
+
+// TrimmedField is a field that the cache trims, and the cache-only annotation that holds a
+// digest of it whole: where an apply sets the field, the digest stands for what the trimmed
+// form no longer shows.
+type TrimmedField struct {
+	// Path is the field's path, such as spec, template.
+	Path []string
+	// Annotation is the cache-only annotation with the digest.
+	Annotation string
+}
+
+// TrimmedFields lists the fields of obj's kind that the cache trims with a digest.
+func TrimmedFields(obj client.Object) []TrimmedField {
+	if _, ok := obj.(*appsv1.Deployment); ok {
+		return []TrimmedField{{Path: []string{"spec", "template"}, Annotation: TemplateDigestAnnotation}}
+	}
+	return nil
+}
