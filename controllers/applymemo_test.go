@@ -344,3 +344,33 @@ func TestFillFromLive(t *testing.T) {
 		t.Errorf("the filled configuration does not read as the live object (-live +got):\n%s", diff)
 	}
 }
+
+// A memo hit on a Deployment fills the configuration from the trimmed cached object: what the
+// reconciler reads of it (owners, replicas, the status's counts) reads as the live object.
+func TestFillFromTrimmedDeployment(t *testing.T) {
+	svc := testutil.PublicService("portal", "hanoi").UID("uid-svc").Obj()
+	ac := render.Deployment(render.Input{Service: svc, Spec: svc.Effective()}, true)
+	whole := &appsv1.Deployment{}
+	if err := fromApplied(ac, whole); err != nil {
+		t.Fatal(err)
+	}
+	whole.ResourceVersion = "12"
+	whole.Status = appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 3, UpdatedReplicas: 3, ReadyReplicas: 2, AvailableReplicas: 2}
+	live, err := leancache.Form(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fillFromLive(ac, live); err != nil {
+		t.Fatal(err)
+	}
+	got := &appsv1.Deployment{}
+	if err := fromApplied(ac, got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(live, client.Object(got)); diff != "" {
+		t.Errorf("the filled configuration does not read as the cached Deployment (-cached +got):\n%s", diff)
+	}
+	if !metav1.IsControlledBy(got, svc) || *got.Spec.Replicas != *whole.Spec.Replicas || !cmp.Equal(got.Status, whole.Status) {
+		t.Errorf("the reconciler's reads differ from the whole Deployment's: %+v", got)
+	}
+}
