@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -97,26 +96,93 @@ func replicasOwners(entries []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsE
 	return out
 }
 
-// ownsReplicas reports whether a FieldsV1 set holds f:spec.f:replicas. It decodes only the
-// two levels on that path, and only sets that mention the field at all.
+// ownsReplicas reports whether a FieldsV1 set holds f:spec.f:replicas. It looks the two keys
+// up without decoding the set: the operator's entry describes a whole pod template, and the
+// informer trims every Deployment on every update.
 func ownsReplicas(raw []byte) bool {
-	if !bytes.Contains(raw, []byte(`"f:replicas"`)) {
-		return false
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &top); err != nil {
-		return false
-	}
-	spec, ok := top["f:spec"]
+	spec, ok := member(raw, "f:spec")
 	if !ok {
 		return false
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(spec, &fields); err != nil {
-		return false
-	}
-	_, ok = fields["f:replicas"]
+	_, ok = member(spec, "f:replicas")
 	return ok
+}
+
+// member returns the value of key in the JSON object raw, if that value is an object. A
+// FieldsV1 set is objects all the way down, with string keys that may hold escaped quotes
+// (k:{\"name\":\"app\"}); key is compared with the raw bytes of each member's name, so it
+// must need no escaping. Malformed input reports nothing.
+func member(raw []byte, key string) ([]byte, bool) {
+	depth := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '"':
+			end := stringEnd(raw, i)
+			if end < 0 {
+				return nil, false
+			}
+			if depth == 1 && string(raw[i+1:end]) == key {
+				if v, ok := objectAfterColon(raw, end+1); ok {
+					return v, true
+				}
+			}
+			i = end
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil, false
+}
+
+// stringEnd returns the index of the quote that closes the string opening at start, or -1.
+func stringEnd(raw []byte, start int) int {
+	for i := start + 1; i < len(raw); i++ {
+		switch raw[i] {
+		case '\\':
+			i++ // skip the escaped character
+		case '"':
+			return i
+		}
+	}
+	return -1
+}
+
+// objectAfterColon returns the object that follows a member name ending before i: a colon,
+// then an object, with any white space between.
+func objectAfterColon(raw []byte, i int) ([]byte, bool) {
+	i = skipSpace(raw, i)
+	if i >= len(raw) || raw[i] != ':' {
+		return nil, false
+	}
+	start := skipSpace(raw, i+1)
+	if start >= len(raw) || raw[start] != '{' {
+		return nil, false
+	}
+	depth := 0
+	for j := start; j < len(raw); j++ {
+		switch raw[j] {
+		case '"':
+			if j = stringEnd(raw, j); j < 0 {
+				return nil, false
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return raw[start : j+1], true
+			}
+		}
+	}
+	return nil, false
+}
+
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // TrimmedField is a field that the cache trims, and the cache-only annotation that holds a
