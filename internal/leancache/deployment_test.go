@@ -264,6 +264,7 @@ func TestTrimDeploymentReplicasOwner(t *testing.T) {
 		{set: ` { "f:spec" : { "f:selector":{}, "f:replicas" : {} } } `, owns: true},
 		{set: "{\n\t\"f:spec\":{\"f:replicas\":{}}\n}", owns: true},
 		{set: `{"f:metadata":{"f:labels":{"k:{\"f:spec\":{}}":{}}},"f:spec":{"f:template":{},"f:replicas":{".":{}}}}`, owns: true},
+		{set: `{"f:spec":{"k:\"":{},"f:replicas":{}}}`, owns: true}, // a name that ends in an escaped quote
 		{set: `{"f:spec":{"f:template":{"f:spec":{"f:replicas":{}}}}}`},
 		{set: `{"f:status":{"f:replicas":{}}}`},
 		{set: `{"f:metadata":{"f:spec":{"f:replicas":{}}}}`},
