@@ -1,7 +1,6 @@
 package leancache
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -21,7 +20,7 @@ import (
 const TemplateDigestAnnotation = "leancache.platform.smartcity.io/template-sha256"
 
 // replicasFields is the one path that the managedFields of a cached Deployment keep.
-var replicasFields = []byte(`{"f:spec":{"f:replicas":{}}}`)
+const replicasFields = `{"f:spec":{"f:replicas":{}}}`
 
 // TrimDeployment keeps of a Deployment what the operator's decisions read: its metadata with,
 // of its managedFields, only the entries that own spec.replicas, reduced to that path (the
@@ -81,7 +80,7 @@ func templateDigest(t *corev1.PodTemplateSpec) (string, error) {
 func replicasOwners(entries []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
 	var out []metav1.ManagedFieldsEntry
 	for _, e := range entries {
-		if e.FieldsV1 == nil || !ownsReplicas(e.FieldsV1.Raw) {
+		if e.FieldsV1 == nil || !ownsReplicas(e.FieldsV1.GetRawBytes()) {
 			continue
 		}
 		out = append(out, metav1.ManagedFieldsEntry{
@@ -90,7 +89,7 @@ func replicasOwners(entries []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsE
 			APIVersion:  e.APIVersion,
 			Subresource: e.Subresource,
 			FieldsType:  e.FieldsType,
-			FieldsV1:    &metav1.FieldsV1{Raw: bytes.Clone(replicasFields)},
+			FieldsV1:    metav1.NewFieldsV1(replicasFields),
 		})
 	}
 	return out

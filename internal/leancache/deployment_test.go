@@ -26,7 +26,7 @@ const (
 )
 
 // fields builds a FieldsV1 set.
-func fields(raw string) *metav1.FieldsV1 { return &metav1.FieldsV1{Raw: []byte(raw)} }
+func fields(raw string) *metav1.FieldsV1 { return metav1.NewFieldsV1(raw) }
 
 // Entries as the API server records them: the operator's apply (with or without
 // spec.replicas), the handoff's apply, the Deployment controller's revision and status, an
@@ -367,7 +367,7 @@ func serverManagedFields(b *testing.B, d *appsv1.Deployment) []metav1.ManagedFie
 		if err != nil {
 			b.Fatal(err)
 		}
-		return &metav1.FieldsV1{Raw: raw}
+		return metav1.NewFieldsV1(string(raw))
 	}
 	decoded := func(v any) any {
 		raw, err := json.Marshal(v)
