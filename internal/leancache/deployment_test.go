@@ -298,18 +298,26 @@ func TestTrimmedFields(t *testing.T) {
 }
 
 // BenchmarkTrimDeployment is the transform's cost per Deployment as the informer receives it
-// (the copy that each iteration trims is made with the timer stopped).
+// (the copies it trims are made with the timer stopped, 256 at a time).
 func BenchmarkTrimDeployment(b *testing.B) {
 	whole := deployment(b)
 	whole.ManagedFields = serverManagedFields(b, whole)
+	copies := make([]*appsv1.Deployment, 256)
+	next := len(copies)
 	b.ReportAllocs()
 	for b.Loop() {
-		b.StopTimer()
-		d := whole.DeepCopy()
-		b.StartTimer()
-		if _, err := leancache.TrimDeployment(d); err != nil {
+		if next == len(copies) {
+			b.StopTimer()
+			for i := range copies {
+				copies[i] = whole.DeepCopy()
+			}
+			next = 0
+			b.StartTimer()
+		}
+		if _, err := leancache.TrimDeployment(copies[next]); err != nil {
 			b.Fatal(err)
 		}
+		next++
 	}
 }
 
