@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/smartcity-io/smartcity-operator/internal/leancache"
 )
 
 // defaultMemoSize bounds an applyMemo: room for every child of 4,000 services (seven
@@ -123,8 +125,18 @@ func (m *applyMemo) remember(k memoKey, e memoEntry) {
 // annotation, the replicas an HPA sets, labels added by hand) changes under the operator's
 // feet without changing what it applied; a field it sets that someone changed (drift) changes
 // the hash. Lists are compared element by element when their lengths match, whole otherwise.
+//
+// obj is compared in the form the cache keeps it (leancache.Form), whether it comes from the
+// cache (a live object) or from the API server (an apply's answer): a cached Deployment's pod
+// template is trimmed, and a digest of the whole template, a cache-only annotation, takes part
+// in the hash wherever the apply sets the template, so that an image edited by hand still
+// changes it.
 func contentHash(obj client.Object, d desiredApply) ([sha256.Size]byte, error) {
-	raw, err := json.Marshal(obj)
+	form, err := leancache.Form(obj)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	raw, err := json.Marshal(form)
 	if err != nil {
 		return [sha256.Size]byte{}, err
 	}
@@ -132,11 +144,38 @@ func contentHash(obj client.Object, d desiredApply) ([sha256.Size]byte, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return [sha256.Size]byte{}, err
 	}
-	raw, err = json.Marshal(project(m, d.fields)) // maps marshal with sorted keys
+	content := struct {
+		Fields  any               `json:"fields"`
+		Digests map[string]string `json:"digests,omitempty"`
+	}{Fields: project(m, d.fields)}
+	for _, f := range leancache.TrimmedFields(form) {
+		if hasField(d.fields, f.Path) {
+			if content.Digests == nil {
+				content.Digests = map[string]string{}
+			}
+			content.Digests[f.Annotation] = form.GetAnnotations()[f.Annotation]
+		}
+	}
+	raw, err = json.Marshal(content) // maps marshal with sorted keys
 	if err != nil {
 		return [sha256.Size]byte{}, err
 	}
 	return sha256.Sum256(raw), nil
+}
+
+// hasField reports whether the apply's fields (decoded JSON) hold the field at path.
+func hasField(fields map[string]any, path []string) bool {
+	var v any = fields
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		if v, ok = m[p]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // project keeps of v (decoded JSON) what shape has: the keys of shape's maps, and list

@@ -14,7 +14,10 @@ import (
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/leancache"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
+	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
 
 // mustDesired is the operator's apply of the portal Deployment: its label and replicas.
@@ -244,6 +247,85 @@ func TestApplyMemoConcurrent(t *testing.T) {
 	}
 }
 
+// The cache keeps Deployments trimmed (leancache.TrimDeployment): the memo still tells a
+// template edited by hand from a Deployment whose status or replicas moved.
+func TestApplyMemoTrimmedDeployment(t *testing.T) {
+	k := memoKey{kind: "Deployment", key: client.ObjectKey{Namespace: "hanoi", Name: "portal"}, manager: render.FieldManager}
+	svc := testutil.PublicService("portal", "hanoi").UID("uid-svc").Profile(platformv1alpha1.ProfilePortal).Obj()
+	svc.Spec.Env = []platformv1alpha1.EnvVar{{Name: "CITY", Value: "hanoi"}}
+	cases := []struct {
+		name         string
+		withReplicas bool
+		edit         func(*appsv1.Deployment)
+		whole        bool // live as a reader without the lean cache returns it
+		want         bool
+	}{
+		{name: "untouched", withReplicas: true, edit: func(*appsv1.Deployment) {}, want: true},
+		{name: "pods became ready", withReplicas: true, edit: func(d *appsv1.Deployment) {
+			d.Status.ReadyReplicas, d.Status.AvailableReplicas = 2, 2
+			d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue}}
+		}, want: true},
+		{name: "the revision annotation", withReplicas: true, edit: func(d *appsv1.Deployment) {
+			d.Annotations = map[string]string{"deployment.kubernetes.io/revision": "2"}
+		}, want: true},
+		{name: "an HPA scaled it (the operator does not set replicas)", edit: func(d *appsv1.Deployment) {
+			d.Spec.Replicas = new(int32(7))
+		}, want: true},
+		{name: "the image edited by hand", withReplicas: true, edit: func(d *appsv1.Deployment) {
+			d.Spec.Template.Spec.Containers[0].Image = "evil.example/miner:1"
+		}, want: false},
+		{name: "an env value edited by hand", withReplicas: true, edit: func(d *appsv1.Deployment) {
+			d.Spec.Template.Spec.Containers[0].Env[0].Value = "hue"
+		}, want: false},
+		{name: "a probe removed by hand", withReplicas: true, edit: func(d *appsv1.Deployment) {
+			d.Spec.Template.Spec.Containers[0].LivenessProbe = nil
+		}, want: false},
+		{name: "the replicas edited by hand (the operator sets them)", withReplicas: true, edit: func(d *appsv1.Deployment) {
+			d.Spec.Replicas = new(int32(7))
+		}, want: false},
+		{name: "untouched, read whole", withReplicas: true, edit: func(*appsv1.Deployment) {}, whole: true, want: true},
+		{name: "the image edited by hand, read whole", withReplicas: true, edit: func(d *appsv1.Deployment) {
+			d.Spec.Template.Spec.Containers[0].Image = "evil.example/miner:1"
+		}, whole: true, want: false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ac := render.Deployment(render.Input{Service: svc, Spec: svc.Effective()}, tc.withReplicas)
+			desired, err := newDesiredApply(ac)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// answer is the API server's answer to the apply: the configuration, with defaults.
+			answer := &appsv1.Deployment{}
+			if err := fromApplied(ac, answer); err != nil {
+				t.Fatal(err)
+			}
+			answer.ResourceVersion, answer.Generation = "10", 1
+			answer.Spec.Replicas = new(int32(2))
+			answer.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
+			answer.Spec.Template.Spec.Containers[0].TerminationMessagePath = corev1.TerminationMessagePathDefault
+			m := &applyMemo{}
+			m.remember(k, memoEntry{hash: desired.hash, resourceVersion: "10", content: mustContent(t, answer, desired)})
+
+			live := answer.DeepCopy()
+			live.ResourceVersion = "11"
+			tc.edit(live)
+			var got client.Object = live
+			if !tc.whole {
+				if got, err = leancache.Form(live); err != nil {
+					t.Fatal(err)
+				}
+				if got.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Image != "" {
+					t.Fatal("the live Deployment is not trimmed")
+				}
+			}
+			if current := m.current(k, desired, got); current != tc.want {
+				t.Errorf("current() = %v, want %v", current, tc.want)
+			}
+		})
+	}
+}
+
 func TestFillFromLive(t *testing.T) {
 	live := &corev1.ServiceAccount{
 		ObjectMeta: metav1.ObjectMeta{Name: "portal", Namespace: "hanoi", ResourceVersion: "42",
@@ -260,5 +342,35 @@ func TestFillFromLive(t *testing.T) {
 	}
 	if diff := cmp.Diff(live, got); diff != "" {
 		t.Errorf("the filled configuration does not read as the live object (-live +got):\n%s", diff)
+	}
+}
+
+// A memo hit on a Deployment fills the configuration from the trimmed cached object: what the
+// reconciler reads of it (owners, replicas, the status's counts) reads as the live object.
+func TestFillFromTrimmedDeployment(t *testing.T) {
+	svc := testutil.PublicService("portal", "hanoi").UID("uid-svc").Obj()
+	ac := render.Deployment(render.Input{Service: svc, Spec: svc.Effective()}, true)
+	whole := &appsv1.Deployment{}
+	if err := fromApplied(ac, whole); err != nil {
+		t.Fatal(err)
+	}
+	whole.ResourceVersion = "12"
+	whole.Status = appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 3, UpdatedReplicas: 3, ReadyReplicas: 2, AvailableReplicas: 2}
+	live, err := leancache.Form(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fillFromLive(ac, live); err != nil {
+		t.Fatal(err)
+	}
+	got := &appsv1.Deployment{}
+	if err := fromApplied(ac, got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(live, client.Object(got)); diff != "" {
+		t.Errorf("the filled configuration does not read as the cached Deployment (-cached +got):\n%s", diff)
+	}
+	if !metav1.IsControlledBy(got, svc) || *got.Spec.Replicas != *whole.Spec.Replicas || !cmp.Equal(got.Status, whole.Status) {
+		t.Errorf("the reconciler's reads differ from the whole Deployment's: %+v", got)
 	}
 }

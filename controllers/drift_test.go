@@ -87,6 +87,26 @@ var _ = Describe("Drift repair", func() {
 			want:    testutil.DefaultImage,
 			drifted: "evil.example/miner:1",
 		}),
+		// The cache keeps Deployments trimmed to labels, names and ports (internal/leancache): a
+		// digest of the whole template tells the apply memo about these edits.
+		Entry("Deployment: privilege escalation allowed", drift{
+			newObj: func() client.Object { return &appsv1.Deployment{} },
+			value: func(o client.Object) any {
+				return ptr.Deref(o.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation, true)
+			},
+			mutate: func(o client.Object) {
+				o.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = new(true)
+			},
+			want:    false,
+			drifted: true,
+		}),
+		Entry("Deployment: a changed service account", drift{
+			newObj:  func() client.Object { return &appsv1.Deployment{} },
+			value:   func(o client.Object) any { return o.(*appsv1.Deployment).Spec.Template.Spec.ServiceAccountName },
+			mutate:  func(o client.Object) { o.(*appsv1.Deployment).Spec.Template.Spec.ServiceAccountName = "default" },
+			want:    name,
+			drifted: "default",
+		}),
 		Entry("Service: a changed port", drift{
 			newObj: func() client.Object { return &corev1.Service{} },
 			value: func(o client.Object) any {

@@ -1,6 +1,7 @@
 package leancache
 
 import (
+	"fmt"
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,12 +18,27 @@ import (
 // decision reads.
 const lastApplied = corev1.LastAppliedConfigAnnotation
 
+// transforms are the kinds with a transform of their own; every other kind gets
+// StripManagedFields.
+var transforms = []struct {
+	obj client.Object
+	fn  toolscache.TransformFunc
+}{
+	{&appsv1.Deployment{}, TrimDeployment},
+	{&platformv1alpha1.PublicService{}, StripLastApplied},
+	{&corev1.Pod{}, TrimPod},
+	{&appsv1.ReplicaSet{}, TrimWorkload},
+	{&appsv1.StatefulSet{}, TrimWorkload},
+	{&appsv1.DaemonSet{}, TrimWorkload},
+}
+
 // Apply sets the transforms on o: every kind loses managedFields and kubectl's
-// last-applied annotation, except Deployments (the replicas handoff reads who owns
-// spec.replicas) and PublicServices (their status ownership is migrated by field manager),
-// which lose only the annotation; Pods, ReplicaSets, StatefulSets and DaemonSets are also
-// trimmed to what the connectivity check and the pod failure reasons read. Entries already
-// in o.ByObject keep their selectors.
+// last-applied annotation, except PublicServices (their status ownership is migrated by
+// field manager), which lose only the annotation; Deployments keep only the managedFields
+// entries that own spec.replicas (the replicas handoff reads them) and are trimmed like the
+// other workloads, with a digest of their whole pod template (TrimDeployment); Pods,
+// ReplicaSets, StatefulSets and DaemonSets are trimmed to what the connectivity check and the
+// pod failure reasons read. Entries already in o.ByObject keep their selectors.
 func Apply(o cache.Options) cache.Options {
 	if o.ByObject == nil {
 		o.ByObject = map[client.Object]cache.ByObject{}
@@ -38,13 +54,33 @@ func Apply(o cache.Options) cache.Options {
 		}
 		o.ByObject[obj] = cache.ByObject{Transform: t}
 	}
-	set(&appsv1.Deployment{}, StripLastApplied)
-	set(&platformv1alpha1.PublicService{}, StripLastApplied)
-	set(&corev1.Pod{}, TrimPod)
-	set(&appsv1.ReplicaSet{}, TrimWorkload)
-	set(&appsv1.StatefulSet{}, TrimWorkload)
-	set(&appsv1.DaemonSet{}, TrimWorkload)
+	for _, t := range transforms {
+		set(t.obj, t.fn)
+	}
 	return o
+}
+
+// Form returns a copy of obj in the form the cache keeps it, through the same transform as
+// the informers: what a decision comparing an object from the API server with a cached one
+// (the apply memo) must compare. The transforms are idempotent, so a cached object comes back
+// as it is.
+func Form(obj client.Object) (client.Object, error) {
+	fn := toolscache.TransformFunc(StripManagedFields)
+	for _, t := range transforms {
+		if sameType(t.obj, obj) {
+			fn = t.fn
+			break
+		}
+	}
+	out, err := fn(obj.DeepCopyObject())
+	if err != nil {
+		return nil, err
+	}
+	form, ok := out.(client.Object)
+	if !ok {
+		return nil, fmt.Errorf("the transform of %T returned %T", obj, out)
+	}
+	return form, nil
 }
 
 func sameType(a, b client.Object) bool { return reflect.TypeOf(a) == reflect.TypeOf(b) }

@@ -1,6 +1,7 @@
 package leancache_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -87,8 +88,19 @@ func TestTrimPod(t *testing.T) {
 func TestTrimKeepsWorkloads(t *testing.T) {
 	rs := &metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "orphan", UID: "rs", Controller: new(true)}
 	job := &metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: "nightly", UID: "job", Controller: new(true)}
+	// The portal's Deployment, its ReplicaSet and a pod: the Deployment stands for both.
+	portal := &metav1.OwnerReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "portal", UID: "uid-portal", Controller: new(true)}
+	portalRS := &metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "portal-5d8f", UID: "uid-portal-5d8f", Controller: new(true)}
 	objects := func() []client.Object {
+		d := deployment(t)
+		d.OwnerReferences = nil // not the operator's here: a foreign workload counts the same
+		portalPod := &corev1.Pod{ObjectMeta: meta("portal-5d8f-x1", portalRS), Spec: d.Spec.Template.Spec,
+			Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+		portalPod.Labels = d.Spec.Template.Labels
 		return []client.Object{
+			d,
+			&appsv1.ReplicaSet{ObjectMeta: meta("portal-5d8f", portal), Spec: appsv1.ReplicaSetSpec{Template: d.Spec.Template}},
+			portalPod,
 			&appsv1.ReplicaSet{ObjectMeta: meta("orphan", nil), Spec: appsv1.ReplicaSetSpec{Template: template()},
 				Status: appsv1.ReplicaSetStatus{Replicas: 2}},
 			&appsv1.StatefulSet{ObjectMeta: meta("db", nil), Spec: appsv1.StatefulSetSpec{Template: template()},
@@ -106,15 +118,11 @@ func TestTrimKeepsWorkloads(t *testing.T) {
 		whole.Add(obj)
 	}
 	for _, obj := range objects() {
-		fn := leancache.TrimWorkload
-		if _, ok := obj.(*corev1.Pod); ok {
-			fn = leancache.TrimPod
-		}
-		trimmed.Add(transform(t, fn, obj))
+		trimmed.Add(transform(t, transformOf(t, obj), obj))
 	}
 	want := whole.Workloads()
-	if len(want) != 5 {
-		t.Fatalf("the whole model has %d workloads, want 5 (ReplicaSet, StatefulSet, DaemonSet, Job, bare pod): %+v", len(want), want)
+	if len(want) != 6 {
+		t.Fatalf("the whole model has %d workloads, want 6 (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, bare pod): %+v", len(want), want)
 	}
 	if diff := cmp.Diff(want, trimmed.Workloads()); diff != "" {
 		t.Errorf("workloads of trimmed objects (-whole +trimmed):\n%s", diff)
@@ -124,6 +132,22 @@ func TestTrimKeepsWorkloads(t *testing.T) {
 			t.Errorf("StatefulSet %s was not trimmed: %+v", w.Name, w)
 		}
 	}
+	for _, d := range trimmed.Deployments {
+		if d.Spec.Template.Spec.Containers[0].Image != "" || d.Annotations[leancache.TemplateDigestAnnotation] == "" {
+			t.Errorf("Deployment %s was not trimmed: %+v", d.Name, d)
+		}
+	}
+}
+
+// transformOf is the transform that Apply sets for obj's kind.
+func transformOf(t *testing.T, obj client.Object) func(any) (any, error) {
+	t.Helper()
+	for k, by := range leancache.Apply(cache.Options{}).ByObject {
+		if reflect.TypeOf(k) == reflect.TypeOf(obj) {
+			return by.Transform
+		}
+	}
+	return leancache.StripManagedFields
 }
 
 func TestStripKeepsManagedFieldsWhereRead(t *testing.T) {
@@ -133,8 +157,6 @@ func TestStripKeepsManagedFieldsWhereRead(t *testing.T) {
 		obj  client.Object
 		keep bool
 	}{
-		{name: "Deployment: the replicas handoff reads them", fn: leancache.StripLastApplied,
-			obj: &appsv1.Deployment{ObjectMeta: meta("portal", nil)}, keep: true},
 		{name: "PublicService: status ownership migrates by manager", fn: leancache.StripLastApplied,
 			obj: &platformv1alpha1.PublicService{ObjectMeta: meta("portal", nil)}, keep: true},
 		{name: "Service: the drift repair reads them uncached", fn: leancache.StripManagedFields,
@@ -159,7 +181,7 @@ func TestApply(t *testing.T) {
 	if o.DefaultTransform == nil {
 		t.Fatal("no default transform")
 	}
-	pods := 0
+	pods, deployments := 0, 0
 	for obj, by := range o.ByObject {
 		if by.Transform == nil {
 			t.Errorf("%T has no transform", obj)
@@ -174,8 +196,15 @@ func TestApply(t *testing.T) {
 				t.Errorf("the pods' transform is not TrimPod: %v, %v", got, err)
 			}
 		}
+		if _, ok := obj.(*appsv1.Deployment); ok {
+			deployments++
+			got, err := by.Transform(deployment(t))
+			if err != nil || got.(*appsv1.Deployment).Annotations[leancache.TemplateDigestAnnotation] == "" {
+				t.Errorf("the Deployments' transform is not TrimDeployment: %v, %v", got, err)
+			}
+		}
 	}
-	if pods != 1 || len(o.ByObject) != 6 {
-		t.Errorf("ByObject has %d entries (%d for pods), want 6 (1 for pods)", len(o.ByObject), pods)
+	if pods != 1 || deployments != 1 || len(o.ByObject) != 6 {
+		t.Errorf("ByObject has %d entries (%d for pods, %d for Deployments), want 6 (1 each)", len(o.ByObject), pods, deployments)
 	}
 }
