@@ -208,6 +208,19 @@ func TestChildrenOrder(t *testing.T) {
 	before("ServiceAccount", "Deployment/handoff")
 	before("Deployment", "HorizontalPodAutoscaler")
 	before("Deployment/handoff", "HorizontalPodAutoscaler")
+
+	// The event lists the children in canonical order, not in the order they were applied.
+	rec, _ := r.Recorder.(*events.FakeRecorder)
+	close(rec.Events)
+	var got []string
+	for e := range rec.Events {
+		got = append(got, e)
+	}
+	wantEvent := "Normal Created Created NetworkPolicy, ServiceAccount, Deployment, Service, HorizontalPodAutoscaler, " +
+		"PodDisruptionBudget, Ingress (named portal)"
+	if !slices.Contains(got, wantEvent) {
+		t.Errorf("events %q, want %q", got, wantEvent)
+	}
 }
 
 // TestChildrenNetworkPolicyConflict: a NetworkPolicy whose name is taken stops the reconcile
