@@ -17,13 +17,17 @@ import (
 // A reconcile's steps are listed in their canonical order (steps()) and run in phases: the
 // steps of one phase at the same time, the phases one after the other. Most children do not
 // depend on each other, and each apply is a round trip to the API server: a first reconcile
-// waits for three applies in a row (six when autoscaled) instead of six (nine).
+// waits for three applies in a row instead of four to six (six instead of seven to nine when
+// autoscaled: the Deployment's create, its replicas handoff and its apply, then the HPA).
 //
 // The phases keep what the order of the steps guaranteed:
 //   - The NetworkPolicy is applied alone, before anything else: no pod exists without it, and
 //     its name conflict stops the reconcile before anything else is applied.
 //   - The ServiceAccount, the Service, the PodDisruptionBudget and the exposure are applied
-//     together. None depends on another, and none makes pods.
+//     together. None depends on another, and none makes pods. They now come before the
+//     Deployment, so a foreign Deployment of the service's name no longer keeps them from
+//     being created; none reaches its pods, as they select only pods with the operator's
+//     labels (render.SelectorLabels).
 //   - The Deployment comes after all of them, rather than beside them: its pods need the
 //     ServiceAccount, and a name conflict or an error on any other child still stops the
 //     reconcile before pods are created or rolled. This costs no more round trips than the
