@@ -62,7 +62,8 @@ func fullService() *platformv1alpha1.PublicService {
 // objs, with funcs intercepting the client's requests. The fake client's server-side apply
 // deduces every type's schema from the objects: client-go's schema of a NetworkPolicy has no
 // status, which its Go type still has, and it does not know PublicServices.
-func unitReconciler(t *testing.T, svc *platformv1alpha1.PublicService, funcs interceptor.Funcs, objs ...client.Object) (*PublicServiceReconciler, client.Client) {
+func unitReconciler(t *testing.T, svc *platformv1alpha1.PublicService, funcs interceptor.Funcs,
+	objs ...client.Object) (*PublicServiceReconciler, client.Client) {
 	t.Helper()
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
