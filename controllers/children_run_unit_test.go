@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -384,5 +386,68 @@ func TestChildrenFirstFailureReported(t *testing.T) {
 				t.Errorf("the Deployment was applied after a child failed: %q", kinds)
 			}
 		})
+	}
+}
+
+// TestPhases: the reconcile's phases, by step name, and the bound on the steps in flight,
+// which must hold the largest phase (a larger phase would wait for free slots).
+func TestPhases(t *testing.T) {
+	steps := (&PublicServiceReconciler{}).steps()
+	var got [][]string
+	largest := 0
+	for _, phase := range phasesOf(steps) {
+		var names []string
+		for _, i := range phase {
+			names = append(names, steps[i].name)
+		}
+		got = append(got, names)
+		largest = max(largest, len(phase))
+	}
+	want := [][]string{
+		{"resolve intent"},
+		{"network policy"},
+		{"service account", "service", "disruption budget", "exposure"},
+		{"deployment"},
+		{"autoscaler"},
+		{"availability"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	if largest != maxStepsInFlight {
+		t.Errorf("the largest phase has %d steps, maxStepsInFlight is %d", largest, maxStepsInFlight)
+	}
+}
+
+func TestObservationsMerge(t *testing.T) {
+	conflict := &childApply{kind: "ServiceAccount", err: &conflictError{kind: "ServiceAccount"}}
+	failed := &childApply{kind: "Service", err: errors.New("denied")}
+	policy := &childApply{kind: "NetworkPolicy"}
+	cases := map[string]struct {
+		into, fork, want observations
+	}{
+		"a fork's observations are added": {
+			into: observations{policy: policy},
+			fork: observations{policy: policy, endpoint: "portal.city.svc.cluster.local:8080"},
+			want: observations{policy: policy, endpoint: "portal.city.svc.cluster.local:8080"},
+		},
+		"the first failure merged stays": {
+			into: observations{policy: policy, child: conflict, stopped: "ServiceAccount name conflict"},
+			fork: observations{policy: policy, child: failed, stopped: "Service name conflict"},
+			want: observations{policy: policy, child: conflict, stopped: "ServiceAccount name conflict"},
+		},
+		"resolved flows and availability come with their fields": {
+			into: observations{},
+			fork: observations{resolved: true, flows: intent.Resolved{IngressGateway: true}, availability: true, podFailure: "pod p: CrashLoopBackOff"},
+			want: observations{resolved: true, flows: intent.Resolved{IngressGateway: true}, availability: true, podFailure: "pod p: CrashLoopBackOff"},
+		},
+	}
+	for name, tc := range cases {
+		got := tc.into
+		got.merge(&tc.fork)
+		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(observations{}, childApply{}, conflictError{}),
+			cmpopts.EquateErrors()); diff != "" {
+			t.Errorf("%s: merge (-want +got):\n%s", name, diff)
+		}
 	}
 }
