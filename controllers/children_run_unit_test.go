@@ -393,9 +393,10 @@ func TestChildrenFirstFailureReported(t *testing.T) {
 // which must hold the largest phase (a larger phase would wait for free slots).
 func TestPhases(t *testing.T) {
 	steps := (&PublicServiceReconciler{}).steps()
-	var got [][]string
+	phases := phasesOf(steps)
+	got := make([][]string, 0, len(phases))
 	largest := 0
-	for _, phase := range phasesOf(steps) {
+	for _, phase := range phases {
 		var names []string
 		for _, i := range phase {
 			names = append(names, steps[i].name)
