@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -63,10 +62,12 @@ type scope struct {
 	created, updated []string
 }
 
-// step is one named part of a reconcile. A step that cannot go on sets s.stopped.
+// step is one named part of a reconcile, run in its phase (children_run.go). A step that
+// cannot go on sets s.stopped.
 type step struct {
-	name string
-	run  func(context.Context, *scope) error
+	name  string
+	phase int
+	run   func(context.Context, *scope) error
 }
 
 // +kubebuilder:rbac:groups=platform.smartcity.io,resources=publicservices,verbs=get;list;watch
@@ -103,34 +104,22 @@ func (r *PublicServiceReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		}
 	}()
 
-	for _, st := range r.steps() {
-		if err := st.run(ctx, s); err != nil {
-			s.stopped = fmt.Sprintf("the %s step failed; the error is in a Warning event", st.name)
-			if _, ok := errors.AsType[*applyError](err); !ok { // apply errors have their event already
-				r.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, "ReconcileFailed", "Reconcile", "%s: %v", st.name, err)
-			}
-			return ctrl.Result{}, fmt.Errorf("%s: %w", st.name, err)
-		}
-		if s.stopped != "" {
-			ctrl.LoggerFrom(ctx).Info("Reconcile stopped", "step", st.name, "why", s.stopped)
-			return ctrl.Result{RequeueAfter: time.Minute}, nil
-		}
-	}
-	return ctrl.Result{}, nil
+	return r.runSteps(ctx, s, r.steps())
 }
 
-// steps lists the reconcile in order: the NetworkPolicy exists before any pod can.
+// steps lists the reconcile in its canonical order, the order in which its outcome is
+// reported; runSteps (children_run.go) runs the steps of a phase at the same time.
 func (r *PublicServiceReconciler) steps() []step {
 	return []step{
-		{"resolve intent", r.resolveIntent},
-		{"network policy", r.reconcileNetworkPolicy},
-		{"service account", r.reconcileServiceAccount},
-		{"deployment", r.reconcileDeployment},
-		{"service", r.reconcileService},
-		{"autoscaler", r.reconcileAutoscaler},
-		{"disruption budget", r.reconcileDisruptionBudget},
-		{"exposure", r.reconcileExposure},
-		{"availability", r.observeAvailability},
+		{"resolve intent", phaseIntent, r.resolveIntent},
+		{"network policy", phasePolicy, r.reconcileNetworkPolicy},
+		{"service account", phaseChildren, r.reconcileServiceAccount},
+		{"deployment", phasePods, r.reconcileDeployment},
+		{"service", phaseChildren, r.reconcileService},
+		{"autoscaler", phaseScaling, r.reconcileAutoscaler},
+		{"disruption budget", phaseChildren, r.reconcileDisruptionBudget},
+		{"exposure", phaseChildren, r.reconcileExposure},
+		{"availability", phaseObserve, r.observeAvailability},
 	}
 }
 
