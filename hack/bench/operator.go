@@ -219,6 +219,20 @@ func (p *operatorProcess) reconciles(ctx context.Context) (map[string]bench.Reco
 	return all, nil
 }
 
+// connectivityAnalyses scrapes how many connectivity analyses the operator ran, per service;
+// nil, with a warning, when its metrics have none.
+func (p *operatorProcess) connectivityAnalyses(ctx context.Context, services int) *float64 {
+	page, err := p.scrape(ctx)
+	if err == nil {
+		var analyses float64
+		if analyses, err = bench.ReadHistogramCount(bytes.NewReader(page), bench.ConnectivityAnalysisMetric); err == nil {
+			return new(analyses / float64(services))
+		}
+	}
+	info("warning: no connectivity analyses: %v", err)
+	return nil
+}
+
 // goMemory scrapes the Go runtime's memory gauges (bench.GoMemoryMetrics), in MiB.
 func (p *operatorProcess) goMemory(ctx context.Context) (map[string]float64, error) {
 	page, err := p.scrape(ctx)
@@ -455,13 +469,7 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 		out.Controllers[name] = bench.ControllerFigures{Reconciles: r.Count, ReconcileP50Seconds: r.P50, ReconcileP99Seconds: r.P99,
 			ReconcileSeconds: r.Seconds, ReconcilesByResult: r.ByResult}
 	}
-	if page, err := op.scrape(ctx); err != nil {
-		return out, err
-	} else if analyses, err := bench.ReadHistogramCount(bytes.NewReader(page), bench.ConnectivityAnalysisMetric); err == nil {
-		out.ConnectivityAnalysesPerService = new(analyses / float64(len(n.city.Services)))
-	} else {
-		info("warning: %v", err)
-	}
+	out.ConnectivityAnalysesPerService = op.connectivityAnalyses(ctx, len(n.city.Services))
 	rec := all["publicservice"]
 	out.Reconciles, out.ReconcileP50Seconds, out.ReconcileP99Seconds = new(rec.Count), new(rec.P50), new(rec.P99)
 	info("CPU during convergence: operator %.0f s, kube-apiserver %.0f s, etcd %.0f s",
