@@ -39,12 +39,13 @@ import (
 // are no built-in controllers, so Deployment status is written by the tests themselves.
 
 var (
-	ctx         context.Context
-	cancel      context.CancelFunc
-	testEnv     *envtest.Environment
-	k8sClient   client.WithWatch // direct client for assertions (and watches)
-	apiRequests *requestCounter
-	scheme      = runtime.NewScheme()
+	ctx          context.Context
+	cancel       context.CancelFunc
+	testEnv      *envtest.Environment
+	k8sClient    client.WithWatch // direct client for assertions (and watches)
+	apiRequests  *requestCounter
+	cachedClient client.Client // the manager's client: reads from its cache, with the field indexes
+	scheme       = runtime.NewScheme()
 
 	collector       prometheus.Collector // the city's metrics, as main.go registers them
 	metricsRegistry *prometheus.Registry
@@ -94,6 +95,7 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(SetupIndexes(ctx, mgr)).To(Succeed())
+	cachedClient = mgr.GetClient()
 	services := &PublicServiceReconciler{
 		Client:    mgr.GetClient(),
 		Recorder:  mgr.GetEventRecorder("smartcity-operator"),
