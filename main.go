@@ -12,15 +12,12 @@ import (
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -33,7 +30,6 @@ import (
 	"github.com/smartcity-io/smartcity-operator/internal/informers"
 	"github.com/smartcity-io/smartcity-operator/internal/leancache"
 	"github.com/smartcity-io/smartcity-operator/internal/options"
-	"github.com/smartcity-io/smartcity-operator/internal/render"
 	"github.com/smartcity-io/smartcity-operator/internal/version"
 )
 
@@ -93,10 +89,6 @@ func run(ctx context.Context, f options.Manager) error {
 	if f.SecureMetrics {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
-	managedPods, err := labels.Parse(render.LabelManagedBy + "=" + render.FieldManager)
-	if err != nil {
-		return err
-	}
 	cfg := ctrl.GetConfigOrDie()
 	// No client-side rate limiting: a city's convergence is bursts of applies, and the API
 	// server's Priority and Fairness already shares its capacity among its clients.
@@ -110,14 +102,10 @@ func run(ctx context.Context, f options.Manager) error {
 		LeaderElectionNamespace:       f.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		PprofBindAddress:              f.PprofAddr,
-		// The caches keep only what decisions read (internal/leancache), and their watches
-		// last as long as the API server's default (internal/informers).
-		Cache: leancache.Apply(cache.Options{
-			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Pod{}: {Label: managedPods}, // only the operator's pods, for failure reasons
-			},
-			NewInformer: informers.New,
-		}),
+		// The caches keep only what decisions read (internal/leancache: of Pods only the
+		// operator's, of ReplicaSets only others'), and their watches last as long as the API
+		// server's default (internal/informers).
+		Cache: leancache.Apply(cache.Options{NewInformer: informers.New}),
 	})
 	if err != nil {
 		return fmt.Errorf("failed to create manager: %w", err)

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/leancache"
 	"github.com/smartcity-io/smartcity-operator/internal/render"
 	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
@@ -243,8 +244,7 @@ func startOperator(ns string, log *requestLog, reconciles *reconcileCounter, ski
 	GinkgoHelper()
 	cfg := rest.CopyConfig(testEnv.Config)
 	cfg.WrapTransport = log.wrap
-	opts := managerCache()
-	opts.DefaultNamespaces = map[string]cache.Config{ns: {}}
+	opts := leancache.Apply(cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}}) // main.go's selectors and transforms
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:     scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},

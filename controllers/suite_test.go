@@ -14,7 +14,6 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -91,7 +90,7 @@ var _ = BeforeSuite(func() {
 	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   leancache.Apply(managerCache()), // main.go's transforms
+		Cache:   leancache.Apply(cache.Options{}), // main.go's selectors and transforms
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(SetupIndexes(ctx, mgr)).To(Succeed())
@@ -122,13 +121,6 @@ var _ = BeforeSuite(func() {
 	// The specs read through the cache (the metrics collector lists from it): start with it synced.
 	Expect(mgr.GetCache().WaitForCacheSync(ctx)).To(BeTrue())
 })
-
-// managerCache are main.go's cache options: of the pods, only the operator's.
-func managerCache() cache.Options {
-	managedPods, err := labels.Parse(render.LabelManagedBy + "=" + render.FieldManager)
-	Expect(err).NotTo(HaveOccurred())
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: managedPods}}}
-}
 
 var _ = AfterSuite(func() {
 	cancel()

@@ -357,9 +357,10 @@ func BenchmarkRetainedDeployments(b *testing.B) {
 		runtime.KeepAlive(kept)
 		return float64(after.HeapAlloc-before.HeapAlloc) / n
 	}
+	untouched := func(in any) (any, error) { return in, nil }
 	var whole, trimmed float64
 	for b.Loop() {
-		whole, trimmed = retained(leancache.StripLastApplied), retained(leancache.TrimDeployment)
+		whole, trimmed = retained(untouched), retained(leancache.TrimDeployment)
 	}
 	b.ReportMetric(whole, "B/whole-deployment")
 	b.ReportMetric(trimmed, "B/trimmed-deployment")

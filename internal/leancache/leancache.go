@@ -7,11 +7,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/render"
 )
 
 // lastApplied is kubectl's client-side apply annotation: a copy of the object that no
@@ -25,16 +27,20 @@ var transforms = []struct {
 	fn  toolscache.TransformFunc
 }{
 	{&appsv1.Deployment{}, TrimDeployment},
-	{&platformv1alpha1.PublicService{}, StripLastApplied},
+	{&platformv1alpha1.PublicService{}, TrimPublicService},
 	{&corev1.Pod{}, TrimPod},
 	{&appsv1.ReplicaSet{}, TrimWorkload},
 	{&appsv1.StatefulSet{}, TrimWorkload},
 	{&appsv1.DaemonSet{}, TrimWorkload},
 }
 
-// Apply sets the transforms on o: every kind loses managedFields and kubectl's
-// last-applied annotation, except PublicServices (their status ownership is migrated by
-// field manager), which lose only the annotation; Deployments keep only the managedFields
+// Apply sets the selectors and transforms on o. The selectors: of Pods, only the operator's
+// (for failure reasons; the connectivity check represents the others by their workloads); of
+// ReplicaSets, only those that are not the operator's (a ReplicaSet of the operator's
+// Deployments is never a workload of its own, and the audit finds a pod's Deployment from the
+// ReplicaSet's name). The transforms: every kind loses managedFields and kubectl's
+// last-applied annotation, except PublicServices (whose status ownership is read and migrated
+// by field manager: TrimPublicService) and Deployments, which keep only the managedFields
 // entries that own spec.replicas (the replicas handoff reads them) and are trimmed like the
 // other workloads, with a digest of their whole pod template (TrimDeployment); Pods,
 // ReplicaSets, StatefulSets and DaemonSets are trimmed to what the connectivity check and the
@@ -57,7 +63,25 @@ func Apply(o cache.Options) cache.Options {
 	for _, t := range transforms {
 		set(t.obj, t.fn)
 	}
+	for obj, sel := range selectors() {
+		for k, v := range o.ByObject {
+			if sameType(k, obj) && v.Label == nil {
+				v.Label = sel
+				o.ByObject[k] = v
+			}
+		}
+	}
 	return o
+}
+
+// selectors are the label selectors of the kinds the caches keep only in part (see Apply).
+func selectors() map[client.Object]labels.Selector {
+	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.FieldManager})
+	notManaged, err := labels.Parse(render.LabelManagedBy + "!=" + render.FieldManager)
+	if err != nil {
+		panic(err) // a constant selector
+	}
+	return map[client.Object]labels.Selector{&corev1.Pod{}: managed, &appsv1.ReplicaSet{}: notManaged}
 }
 
 // Form returns a copy of obj in the form the cache keeps it, through the same transform as
@@ -94,10 +118,26 @@ func StripManagedFields(in any) (any, error) {
 	return in, nil
 }
 
-// StripLastApplied drops the last-applied annotation and keeps managedFields.
-func StripLastApplied(in any) (any, error) {
-	if obj, ok := in.(metav1.Object); ok {
-		stripLastApplied(obj)
+// TrimPublicService drops the last-applied annotation and keeps of managedFields what the
+// controllers read: which manager owns status through which operation (hasStatusApplyEntry),
+// without the fields themselves. A PublicService whose status a manager owns through an
+// Update operation (an earlier version of the operator, or an edit by hand) keeps its
+// managedFields whole: the status ownership migration (csaupgrade) rewrites them from the
+// cached object, once, after which no such entry is left.
+func TrimPublicService(in any) (any, error) {
+	obj, ok := in.(metav1.Object)
+	if !ok {
+		return in, nil
+	}
+	stripLastApplied(obj)
+	entries := obj.GetManagedFields()
+	for _, mf := range entries {
+		if mf.Operation == metav1.ManagedFieldsOperationUpdate && mf.Subresource == "status" {
+			return in, nil
+		}
+	}
+	for i := range entries {
+		entries[i].FieldsV1 = nil
 	}
 	return in, nil
 }

@@ -1,10 +1,13 @@
 package leancache_test
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -151,22 +154,41 @@ func transformOf(t *testing.T, obj client.Object) func(any) (any, error) {
 }
 
 func TestStripKeepsManagedFieldsWhereRead(t *testing.T) {
+	statusApply := metav1.ManagedFieldsEntry{Manager: "smartcity-operator-connectivity", Operation: metav1.ManagedFieldsOperationApply,
+		Subresource: "status", FieldsV1: metav1.NewFieldsV1(`{"f:status":{"f:conditions":{}}}`)}
+	statusUpdate := metav1.ManagedFieldsEntry{Manager: "manager", Operation: metav1.ManagedFieldsOperationUpdate,
+		Subresource: "status", FieldsV1: metav1.NewFieldsV1(`{"f:status":{"f:phase":{}}}`)}
+	withEntries := func(m metav1.ObjectMeta, entries ...metav1.ManagedFieldsEntry) metav1.ObjectMeta {
+		m.ManagedFields = append(slices.Clone(managedFields), entries...)
+		return m
+	}
+	withoutFields := func(entries ...metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
+		out := slices.Clone(entries)
+		for i := range out {
+			out[i].FieldsV1 = nil
+		}
+		return out
+	}
 	cases := []struct {
 		name string
 		fn   func(any) (any, error)
 		obj  client.Object
-		keep bool
+		want []metav1.ManagedFieldsEntry
 	}{
-		{name: "PublicService: status ownership migrates by manager", fn: leancache.StripLastApplied,
-			obj: &platformv1alpha1.PublicService{ObjectMeta: meta("portal", nil)}, keep: true},
+		{name: "PublicService: which manager owns status how, without the fields", fn: leancache.TrimPublicService,
+			obj:  &platformv1alpha1.PublicService{ObjectMeta: withEntries(meta("portal", nil), statusApply)},
+			want: withoutFields(append(slices.Clone(managedFields), statusApply)...)},
+		{name: "PublicService: whole while an Update owns status (the ownership migration rewrites them)", fn: leancache.TrimPublicService,
+			obj:  &platformv1alpha1.PublicService{ObjectMeta: withEntries(meta("portal", nil), statusApply, statusUpdate)},
+			want: append(slices.Clone(managedFields), statusApply, statusUpdate)},
 		{name: "Service: the drift repair reads them uncached", fn: leancache.StripManagedFields,
 			obj: &corev1.Service{ObjectMeta: meta("portal", nil)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := transform(t, tc.fn, tc.obj)
-			if kept := len(got.GetManagedFields()) > 0; kept != tc.keep {
-				t.Errorf("managedFields kept = %v, want %v", kept, tc.keep)
+			if diff := cmp.Diff(tc.want, got.GetManagedFields(), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("managedFields (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(map[string]string{"keep": "me"}, got.GetAnnotations()); diff != "" {
 				t.Errorf("annotations (-want +got):\n%s", diff)
@@ -176,35 +198,60 @@ func TestStripKeepsManagedFieldsWhereRead(t *testing.T) {
 }
 
 func TestApply(t *testing.T) {
-	managed := labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": "smartcity-operator"})
-	o := leancache.Apply(cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: managed}}})
-	if o.DefaultTransform == nil {
-		t.Fatal("no default transform")
+	mine := labels.Set{"app.kubernetes.io/managed-by": "smartcity-operator"}
+	theirs := labels.Set{"app.kubernetes.io/managed-by": "helm"}
+	cases := []struct {
+		name string
+		in   cache.Options
+		// wantPods and wantReplicaSets say which of the operator's and others' objects the
+		// selectors keep.
+		wantPods, wantReplicaSets [2]bool
+	}{
+		{name: "the selectors Apply sets", wantPods: [2]bool{true, false}, wantReplicaSets: [2]bool{false, true}},
+		{name: "a selector already set is kept",
+			in:       cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: labels.Everything()}}},
+			wantPods: [2]bool{true, true}, wantReplicaSets: [2]bool{false, true}},
 	}
-	pods, deployments := 0, 0
-	for obj, by := range o.ByObject {
-		if by.Transform == nil {
-			t.Errorf("%T has no transform", obj)
-		}
-		if _, ok := obj.(*corev1.Pod); ok {
-			pods++
-			if by.Label == nil || by.Label.String() != managed.String() {
-				t.Errorf("the pods' selector was lost: %v", by.Label)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := leancache.Apply(tc.in)
+			if o.DefaultTransform == nil {
+				t.Fatal("no default transform")
 			}
-			got, err := by.Transform(&corev1.Pod{Spec: podSpec()})
-			if err != nil || got.(*corev1.Pod).Spec.NodeName != "" {
-				t.Errorf("the pods' transform is not TrimPod: %v, %v", got, err)
+			kept := func(by cache.ByObject) [2]bool {
+				return [2]bool{by.Label.Matches(mine), by.Label.Matches(theirs)}
 			}
-		}
-		if _, ok := obj.(*appsv1.Deployment); ok {
-			deployments++
-			got, err := by.Transform(deployment(t))
-			if err != nil || got.(*appsv1.Deployment).Annotations[leancache.TemplateDigestAnnotation] == "" {
-				t.Errorf("the Deployments' transform is not TrimDeployment: %v, %v", got, err)
+			seen := map[string]int{}
+			for obj, by := range o.ByObject {
+				if by.Transform == nil {
+					t.Errorf("%T has no transform", obj)
+				}
+				switch obj.(type) {
+				case *corev1.Pod:
+					seen["Pod"]++
+					if got := kept(by); got != tc.wantPods {
+						t.Errorf("pods kept (operator's, others') = %v, want %v", got, tc.wantPods)
+					}
+					got, err := by.Transform(&corev1.Pod{Spec: podSpec()})
+					if err != nil || got.(*corev1.Pod).Spec.NodeName != "" {
+						t.Errorf("the pods' transform is not TrimPod: %v, %v", got, err)
+					}
+				case *appsv1.ReplicaSet:
+					seen["ReplicaSet"]++
+					if got := kept(by); got != tc.wantReplicaSets {
+						t.Errorf("ReplicaSets kept (operator's, others') = %v, want %v", got, tc.wantReplicaSets)
+					}
+				case *appsv1.Deployment:
+					seen["Deployment"]++
+					got, err := by.Transform(deployment(t))
+					if err != nil || got.(*appsv1.Deployment).Annotations[leancache.TemplateDigestAnnotation] == "" {
+						t.Errorf("the Deployments' transform is not TrimDeployment: %v, %v", got, err)
+					}
+				}
 			}
-		}
-	}
-	if pods != 1 || deployments != 1 || len(o.ByObject) != 6 {
-		t.Errorf("ByObject has %d entries (%d for pods, %d for Deployments), want 6 (1 each)", len(o.ByObject), pods, deployments)
+			if want := map[string]int{"Pod": 1, "ReplicaSet": 1, "Deployment": 1}; !maps.Equal(seen, want) || len(o.ByObject) != 6 {
+				t.Errorf("ByObject has %d entries (%v), want 6 (1 each of %v)", len(o.ByObject), seen, want)
+			}
+		})
 	}
 }
