@@ -308,7 +308,7 @@ func (r *ConnectivityReconciler) servicesAroundOwned(ctx context.Context, ns, ow
 	keys := append([]string{self}, intent.ConsumedKeys(svc)...)
 	keys = append(keys, slices.DeleteFunc(intent.AdmittedKeys(svc), intent.IsNamespaceKey)...)
 	consumers := &platformv1alpha1.PublicServiceList{}
-	if err := r.List(ctx, consumers, client.MatchingFields{indexConsumes: self}); err != nil {
+	if err := r.List(ctx, consumers, client.MatchingFields{indexConsumes: self}, client.UnsafeDisableDeepCopy); err != nil { // keys only
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices", "index", indexConsumes)
 		return nil, false
 	}
@@ -332,7 +332,7 @@ func (r *ConnectivityReconciler) servicesInvolving(ctx context.Context, ns strin
 		return listRequests(ctx, r.Client)
 	}
 	local := &platformv1alpha1.PublicServiceList{}
-	if err := r.List(ctx, local, client.InNamespace(ns)); err != nil {
+	if err := r.List(ctx, local, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil { // keys only
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices", "namespace", ns)
 		return nil
 	}
@@ -344,7 +344,7 @@ func (r *ConnectivityReconciler) servicesInvolving(ctx context.Context, ns strin
 		keys = append(keys, intent.AdmittedKeys(svc)...)
 	}
 	naming := &platformv1alpha1.PublicServiceList{}
-	if err := r.List(ctx, naming, client.MatchingFields{indexNamespaces: ns}); err != nil {
+	if err := r.List(ctx, naming, client.MatchingFields{indexNamespaces: ns}, client.UnsafeDisableDeepCopy); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices", "index", indexNamespaces)
 	}
 	for i := range naming.Items {

@@ -39,8 +39,10 @@ func (r *NetworkZoneReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.Get(ctx, req.NamespacedName, zone); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// The users are the cache's own objects, not copies (a zone used by a thousand services is
+	// reconciled as each of them converges): networkZoneStatus only reads them.
 	users := &platformv1alpha1.PublicServiceList{}
-	if err := r.List(ctx, users, client.MatchingFields{indexZones: zone.Name}); err != nil {
+	if err := r.List(ctx, users, client.MatchingFields{indexZones: zone.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("failed to list services using zone: %w", err)
 	}
 	nsLabels := map[string]map[string]string{}
@@ -128,7 +130,7 @@ func zonesOfService(_ context.Context, o client.Object) []reconcile.Request {
 
 func (r *NetworkZoneReconciler) zonesUsedInNamespace(ctx context.Context, o client.Object) []reconcile.Request {
 	list := &platformv1alpha1.PublicServiceList{}
-	if err := r.List(ctx, list, client.InNamespace(o.GetName())); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(o.GetName()), client.UnsafeDisableDeepCopy); err != nil { // zone names only
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices")
 		return nil
 	}

@@ -424,8 +424,10 @@ func gatherWorld(ctx context.Context, c client.Client, svc *platformv1alpha1.Pub
 		}
 		w.Services[key] = other
 	}
+	// The consumers are the cache's objects, not copies (a provider of a city has hundreds):
+	// the World is only read (intent.Resolve).
 	consumers := &platformv1alpha1.PublicServiceList{}
-	if err := c.List(ctx, consumers, client.MatchingFields{indexConsumes: self.String()}); err != nil {
+	if err := c.List(ctx, consumers, client.MatchingFields{indexConsumes: self.String()}, client.UnsafeDisableDeepCopy); err != nil {
 		return w, fmt.Errorf("failed to list consumers: %w", err)
 	}
 	for i := range consumers.Items {

@@ -133,7 +133,7 @@ func relatedKeys(ctx context.Context, c client.Reader, svc *platformv1alpha1.Pub
 		{indexAllowFrom: intent.NamespaceKey(svc.Namespace)},
 	} {
 		list := &platformv1alpha1.PublicServiceList{}
-		if err := c.List(ctx, list, q); err != nil {
+		if err := c.List(ctx, list, q, client.UnsafeDisableDeepCopy); err != nil { // keys only
 			ctrl.LoggerFrom(ctx).Error(err, "Failed to list related services", "fields", q)
 			continue
 		}
@@ -181,7 +181,7 @@ func podOwner(_ context.Context, o client.Object) []reconcile.Request {
 
 func listRequests(ctx context.Context, c client.Client, opts ...client.ListOption) []reconcile.Request {
 	list := &platformv1alpha1.PublicServiceList{}
-	if err := c.List(ctx, list, opts...); err != nil {
+	if err := c.List(ctx, list, append(opts, client.UnsafeDisableDeepCopy)...); err != nil { // keys only
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list PublicServices")
 		return nil
 	}

@@ -123,7 +123,7 @@ func complete(seconds float64) Run {
 			StatusWritesByManager: map[string]float64{"smartcity-operator": 1, "smartcity-connectivity": 0.5},
 			RestRequestsByManager: map[string]float64{"reads": seconds},
 			Controllers: map[string]ControllerFigures{
-				"publicservice": {Reconciles: 30, ReconcileP50Seconds: 0.01, ReconcileP99Seconds: 0.5, ReconcileSeconds: 8},
+				"publicservice": {Reconciles: 30, ReconcileP50Seconds: 0.01, ReconcileP99Seconds: 0.5, ReconcileSeconds: 8, APIShare: new(seconds / 100)},
 				"networkzone":   {Reconciles: seconds, ReconcileP50Seconds: 0.001, ReconcileP99Seconds: 0.002},
 			},
 			CPUSeconds: map[string]float64{ProcessOperator: seconds, ProcessAPIServer: 40, ProcessEtcd: 9},
@@ -154,6 +154,12 @@ func TestMedian(t *testing.T) {
 	if got := even.Operator.Controllers["networkzone"].Reconciles; got != 15 {
 		t.Errorf("median of the networkzone controller's 10 and 20 reconciles = %v, want 15", got)
 	}
+	if got := even.Operator.Controllers["publicservice"].APIShare; got == nil || math.Abs(*got-0.15) > 1e-9 {
+		t.Errorf("median of the publicservice controller's API shares 0.1 and 0.2 = %v, want 0.15", got)
+	}
+	if got := even.Operator.Controllers["networkzone"].APIShare; got != nil {
+		t.Errorf("the networkzone controller's API share, known in no run = %v, want none", *got)
+	}
 	if got := even.Operator.CPUSeconds[ProcessOperator]; got != 15 {
 		t.Errorf("median of the operator's 10 and 20 CPU seconds = %v, want 15", got)
 	}
@@ -172,7 +178,7 @@ func TestCheckAndTable(t *testing.T) {
 	}
 	table := Table(Rows(r))
 	for _, want := range []string{"| N | floor | operator |", "| 20 | 10 s | 20 s | 2.00x | 30 | 0.010 s / 0.500 s |",
-		"| 6.0 | 4.00 / 1.50 / 0.50 | networkzone 0.002 s, publicservice 0.500 s | 100 MiB / 120 MiB | 10 / 40 / 9 |"} {
+		"| 6.0 | 4.00 / 1.50 / 0.50 | networkzone 0.002 s, publicservice 0.500 s (API 10%) | 100 MiB / 120 MiB | 10 / 40 / 9 |"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the table lacks %q:\n%s", want, table)
 		}

@@ -185,6 +185,9 @@ type ControllerFigures struct {
 	ReconcileSeconds float64 `json:"reconcileSeconds"`
 	// ReconcilesByResult splits Reconciles by result (success, requeue, requeue_after, error).
 	ReconcilesByResult map[string]float64 `json:"reconcilesByResult,omitempty"`
+	// APIShare is the share of ReconcileSeconds spent waiting for the API server on the
+	// requests attributed to this controller (APIShare); absent when unknown.
+	APIShare *float64 `json:"apiShare,omitempty"`
 }
 
 // Median returns the median run: each figure's median over the runs that have it (the mean of
@@ -279,6 +282,15 @@ func medianControllers(runs []Run) map[string]ControllerFigures {
 		}
 		return *median(v)
 	}
+	share := func(name string) *float64 {
+		var v []float64
+		for _, r := range runs {
+			if c, ok := r.Operator.Controllers[name]; ok && c.APIShare != nil {
+				v = append(v, *c.APIShare)
+			}
+		}
+		return median(v)
+	}
 	for _, r := range runs {
 		for name := range r.Operator.Controllers {
 			out[name] = ControllerFigures{
@@ -289,6 +301,7 @@ func medianControllers(runs []Run) map[string]ControllerFigures {
 				ReconcilesByResult: medianMap(runs, func(r Run) map[string]float64 {
 					return r.Operator.Controllers[name].ReconcilesByResult
 				}),
+				APIShare: share(name),
 			}
 		}
 	}
@@ -420,7 +433,11 @@ func controllersP99(c map[string]ControllerFigures) string {
 	}
 	var parts []string
 	for _, name := range slices.Sorted(maps.Keys(c)) {
-		parts = append(parts, fmt.Sprintf("%s %.3f s", name, c[name].ReconcileP99Seconds))
+		part := fmt.Sprintf("%s %.3f s", name, c[name].ReconcileP99Seconds)
+		if share := c[name].APIShare; share != nil {
+			part += fmt.Sprintf(" (API %.0f%%)", 100**share)
+		}
+		parts = append(parts, part)
 	}
 	return strings.Join(parts, ", ")
 }
