@@ -50,3 +50,19 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("%s: %v", managerManifest, err)
 	}
 }
+
+func TestReadProcMemory(t *testing.T) {
+	status := "Name:\tmanager\nVmPeak:\t 2116712 kB\nVmHWM:\t  179104 kB\nVmRSS:\t  172904 kB\n" +
+		"RssAnon:\t  126544 kB\nRssFile:\t   46360 kB\nRssShmem:\t       0 kB\nThreads:\t12\n"
+	got, err := readProcMemory(strings.NewReader(status))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := procMemory{RSS: 172904.0 / 1024, Peak: 179104.0 / 1024, Anon: 126544.0 / 1024, File: 46360.0 / 1024}
+	if got != want {
+		t.Errorf("readProcMemory = %+v, want %+v", got, want)
+	}
+	if _, err := readProcMemory(strings.NewReader("Name:\tmanager\nVmRSS:\t 1 kB\nVmHWM:\t 2 kB\n")); err == nil {
+		t.Error("a status without RssAnon: no error")
+	}
+}

@@ -150,35 +150,43 @@ func (p *operatorProcess) stop() {
 	}
 }
 
-// rss returns the operator's resident set and its peak (VmRSS, VmHWM), in MiB.
-func (p *operatorProcess) rss() (rss, peak float64, err error) {
+// procMemory is the operator's memory as /proc/<pid>/status tells it, in MiB: its resident
+// set and the set's peak (VmRSS, VmHWM), and the resident set's anonymous part (the Go heap,
+// stacks and runtime) and file-backed part (the binary's pages that were read).
+type procMemory struct {
+	RSS, Peak, Anon, File float64
+}
+
+// memory reads the operator's procMemory.
+func (p *operatorProcess) memory() (procMemory, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
-		return 0, 0, err
+		return procMemory{}, err
 	}
 	defer func() { _ = f.Close() }()
-	sc := bufio.NewScanner(f)
+	return readProcMemory(f)
+}
+
+// readProcMemory reads a /proc/<pid>/status page.
+func readProcMemory(r io.Reader) (procMemory, error) {
+	var m procMemory
+	fields := map[string]*float64{"VmRSS": &m.RSS, "VmHWM": &m.Peak, "RssAnon": &m.Anon, "RssFile": &m.File}
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		k, v, _ := strings.Cut(sc.Text(), ":")
-		fields := strings.Fields(v)
-		if len(fields) != 2 || fields[1] != "kB" {
+		value := strings.Fields(v)
+		into, ok := fields[k]
+		if !ok || len(value) != 2 || value[1] != "kB" {
 			continue
 		}
-		kb, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			continue
-		}
-		switch k {
-		case "VmRSS":
-			rss = kb / 1024
-		case "VmHWM":
-			peak = kb / 1024
+		if kb, err := strconv.ParseFloat(value[0], 64); err == nil {
+			*into = kb / 1024
 		}
 	}
-	if rss == 0 || peak == 0 {
-		return 0, 0, errors.New("no VmRSS or VmHWM in /proc/<pid>/status")
+	if m.RSS == 0 || m.Peak == 0 || m.Anon == 0 {
+		return m, errors.New("no VmRSS, VmHWM or RssAnon in /proc/<pid>/status")
 	}
-	return rss, peak, sc.Err()
+	return m, sc.Err()
 }
 
 // scrape returns the operator's /metrics page.
@@ -281,11 +289,11 @@ func (l *loop) stop() error {
 	return l.err
 }
 
-// heapSampler scrapes the operator's heap in use every heapSampleEvery until stopped, and keeps
-// the highest.
+// heapSampler reads the operator's heap in use and anonymous resident set every
+// heapSampleEvery until stopped, and keeps the highest of each.
 type heapSampler struct {
-	loop *loop
-	peak float64
+	loop           *loop
+	peak, peakAnon float64
 }
 
 func (p *operatorProcess) sampleHeap(ctx context.Context) *heapSampler {
@@ -295,16 +303,20 @@ func (p *operatorProcess) sampleHeap(ctx context.Context) *heapSampler {
 		if err != nil {
 			return err
 		}
-		h.peak = max(h.peak, mem[bench.HeapInuseMetric])
+		proc, err := p.memory()
+		if err != nil {
+			return err
+		}
+		h.peak, h.peakAnon = max(h.peak, mem[bench.HeapInuseMetric]), max(h.peakAnon, proc.Anon)
 		return nil
 	})
 	return h
 }
 
-// stop returns the peak, in MiB.
-func (h *heapSampler) stop() (float64, error) {
-	err := h.loop.stop()
-	return h.peak, err
+// stop returns the peaks of the heap in use and the anonymous resident set, in MiB.
+func (h *heapSampler) stop() (heap, anon float64, err error) {
+	err = h.loop.stop()
+	return h.peak, h.peakAnon, err
 }
 
 // heapProfile takes the operator's heap profile (/debug/pprof/heap: in use and allocated since
@@ -447,11 +459,11 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 	for name, after := range cpuAfter {
 		out.CPUSeconds[name] = after - cpuBefore[name]
 	}
-	peakHeap, err := heap.stop()
+	peakHeap, peakAnon, err := heap.stop()
 	if err != nil {
 		return out, err
 	}
-	out.PeakHeapInuseMiB = new(peakHeap)
+	out.PeakHeapInuseMiB, out.PeakRSSAnonMiB = new(peakHeap), new(peakAnon)
 	if prof != nil {
 		if out.HeapProfile, err = b.saveHeapProfile(ctx, op, "heap", n); err != nil {
 			return out, err
@@ -492,16 +504,16 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 		}
 		restEnd = time.Now()
 	}
-	rss, peak, err := op.rss()
+	mem, err := op.memory()
 	if err != nil {
 		return out, err
 	}
-	out.RSSMiB, out.PeakRSSMiB = new(rss), new(peak)
+	out.RSSMiB, out.PeakRSSMiB, out.RSSAnonMiB, out.RSSFileMiB = new(mem.RSS), new(mem.Peak), new(mem.Anon), new(mem.File)
 	if out.GoMemoryMiB, err = op.goMemory(ctx); err != nil {
 		return out, err
 	}
-	info("at the end of the rest: RSS %.0f MiB (peak %.0f), heap in use %.0f MiB (peak during convergence %.0f)",
-		rss, peak, out.GoMemoryMiB[bench.HeapInuseMetric], peakHeap)
+	info("at the end of the rest: RSS %.0f MiB (peak %.0f; anonymous %.0f, peak sampled %.0f; file %.0f), heap in use %.0f MiB (peak during convergence %.0f)",
+		mem.RSS, mem.Peak, mem.Anon, peakAnon, mem.File, out.GoMemoryMiB[bench.HeapInuseMetric], peakHeap)
 	if b.profile {
 		if out.HeapRestProfile, err = b.saveHeapProfile(ctx, op, "heap-rest", n); err != nil {
 			return out, err

@@ -128,6 +128,7 @@ func complete(seconds float64) Run {
 			},
 			CPUSeconds: map[string]float64{ProcessOperator: seconds, ProcessAPIServer: 40, ProcessEtcd: 9},
 			RSSMiB:     new(100.0), PeakRSSMiB: new(120.0), AuditSeconds: new(3.0),
+			RSSAnonMiB: new(60.0), RSSFileMiB: new(40.0), PeakRSSAnonMiB: new(80.0),
 			ProofService: "city-tax/svc-0001", ProofFalseSeconds: new(1.0), ProofTrueSeconds: new(1.0),
 			APILatency: &APILatency{
 				Overall:  LatencyFigures{Count: 100, P50Seconds: 0.004, P99Seconds: seconds / 100, TotalSeconds: 3},

@@ -190,12 +190,14 @@ func TestDiagnosisAndCheck(t *testing.T) {
 	res := Result{N: 20, Runs: []Run{complete(10)}, Median: complete(10)}
 	want := "N=20: API latency during convergence: 100 requests, p50 4.0 ms, p99 100.0 ms, 3.0 s in all; " +
 		"PublicService controller: 80 requests, 2.0 s of API time in 8.0 s of reconciles (share 0.25); " +
-		"heap in use 40 MiB at rest, peak 50 MiB during convergence"
+		"heap in use 40 MiB at rest, peak 50 MiB during convergence; " +
+		"RSS at rest 60 MiB anonymous and 40 MiB of the binary's pages, anonymous peak 80 MiB"
 	if got := Diagnosis(res); got != want {
 		t.Errorf("Diagnosis =\n%s\nwant\n%s", got, want)
 	}
 	bare := complete(10)
 	bare.Operator.APILatency, bare.Operator.APIShareOfPublicServiceReconcile, bare.Operator.PeakHeapInuseMiB = nil, nil, nil
+	bare.Operator.RSSAnonMiB = nil
 	delete(bare.Operator.GoMemoryMiB, "go_memstats_next_gc_bytes")
 	bare.Operator.RestRequestsByManager = nil
 	bare.Operator.CPUProfile, bare.Operator.HeapRestProfile = "r-cpu-n20-run1.pprof", "r-heap-rest-n20-run1.pprof"

@@ -165,6 +165,13 @@ type Operator struct {
 	// RSSMiB is the resident set at the end of the rest, PeakRSSMiB its peak (VmHWM).
 	RSSMiB     *float64 `json:"rssMiB"`
 	PeakRSSMiB *float64 `json:"peakRssMiB"`
+	// RSSAnonMiB and RSSFileMiB split RSSMiB into its anonymous part (the Go heap, stacks and
+	// runtime: RssAnon) and its file-backed part (the pages of the binary that were read:
+	// RssFile); PeakRSSAnonMiB is the highest RssAnon sampled during convergence (the kernel
+	// keeps no peak of it).
+	RSSAnonMiB     *float64 `json:"rssAnonMiB,omitempty"`
+	RSSFileMiB     *float64 `json:"rssFileMiB,omitempty"`
+	PeakRSSAnonMiB *float64 `json:"peakRssAnonMiB,omitempty"`
 	// AuditSeconds is the time of `kubectl city audit -f` on the whole city's manifests.
 	AuditSeconds *float64 `json:"auditSeconds"`
 	// ProofFalseSeconds: from creating a foreign allow-all policy next to ProofService until it
@@ -239,6 +246,9 @@ func Median(runs []Run) Run {
 	o.WritesPerService = pick(func(r Run) *float64 { return r.Operator.WritesPerService })
 	o.RSSMiB = pick(func(r Run) *float64 { return r.Operator.RSSMiB })
 	o.PeakRSSMiB = pick(func(r Run) *float64 { return r.Operator.PeakRSSMiB })
+	o.RSSAnonMiB = pick(func(r Run) *float64 { return r.Operator.RSSAnonMiB })
+	o.RSSFileMiB = pick(func(r Run) *float64 { return r.Operator.RSSFileMiB })
+	o.PeakRSSAnonMiB = pick(func(r Run) *float64 { return r.Operator.PeakRSSAnonMiB })
 	o.AuditSeconds = pick(func(r Run) *float64 { return r.Operator.AuditSeconds })
 	o.ProofFalseSeconds = pick(func(r Run) *float64 { return r.Operator.ProofFalseSeconds })
 	o.ProofTrueSeconds = pick(func(r Run) *float64 { return r.Operator.ProofTrueSeconds })
@@ -586,6 +596,10 @@ func Diagnosis(res Result) string {
 	fmt.Fprintf(&b, " (share %s); heap in use %s at rest, peak %s during convergence",
 		num(o.APIShareOfPublicServiceReconcile, "%.2f"), num(mapValue(o.GoMemoryMiB, HeapInuseMetric), "%.0f MiB"),
 		num(o.PeakHeapInuseMiB, "%.0f MiB"))
+	if o.RSSAnonMiB != nil && o.RSSFileMiB != nil {
+		fmt.Fprintf(&b, "; RSS at rest %.0f MiB anonymous and %.0f MiB of the binary's pages, anonymous peak %s",
+			*o.RSSAnonMiB, *o.RSSFileMiB, num(o.PeakRSSAnonMiB, "%.0f MiB"))
+	}
 	if o.ConnectivityAnalysesPerService != nil {
 		fmt.Fprintf(&b, "; %.1f connectivity analyses per service", *o.ConnectivityAnalysesPerService)
 	}
