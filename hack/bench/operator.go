@@ -529,11 +529,7 @@ func (b *benchmark) runOperator(ctx context.Context, n *nRun) (bench.Operator, e
 		return out, err
 	}
 	out.APIShareOfPublicServiceReconcile = bench.APIShare(out.APILatency, bench.CallerPublicService, rec.Seconds)
-	for name, c := range out.Controllers {
-		// The controllers' names are the callers their requests are attributed to.
-		c.APIShare = bench.APIShare(out.APILatency, name, c.ReconcileSeconds)
-		out.Controllers[name] = c
-	}
+	bench.SetControllersAPIShares(&out)
 	if done {
 		if out.AuditSeconds, err = b.auditTime(ctx, n.dir); err != nil {
 			return out, err

@@ -134,6 +134,15 @@ func APIShare(lat *APILatency, caller string, reconcileSeconds float64) *float64
 	return new(lat.ByCaller[caller].TotalSeconds / reconcileSeconds)
 }
 
+// SetControllersAPIShares sets each controller's APIShare from o's API latency: a
+// controller's name is the caller its requests are attributed to (AuditEvent.Caller).
+func SetControllersAPIShares(o *Operator) {
+	for name, c := range o.Controllers {
+		c.APIShare = APIShare(o.APILatency, name, c.ReconcileSeconds)
+		o.Controllers[name] = c
+	}
+}
+
 // RequestsByManager counts requests by who asks, per minute over window: writes by field
 // manager (AuditEvent.FieldManager), Events as "events", and every other request as "reads".
 func RequestsByManager(events []AuditEvent, window time.Duration) map[string]float64 {

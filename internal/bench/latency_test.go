@@ -235,3 +235,19 @@ smartcity_connectivity_audit_duration_seconds_count 42
 		t.Error("a page without the histogram: no error")
 	}
 }
+
+func TestSetControllersAPIShares(t *testing.T) {
+	o := complete(10).Operator
+	o.Controllers[CallerConnectivity] = ControllerFigures{ReconcileSeconds: 4}
+	o.APILatency.ByCaller[CallerConnectivity] = LatencyFigures{Count: 10, TotalSeconds: 1}
+	SetControllersAPIShares(&o)
+	for name, want := range map[string]float64{CallerPublicService: 0.25, CallerConnectivity: 0.25} {
+		if got := o.Controllers[name].APIShare; got == nil || *got != want {
+			t.Errorf("%s: API share %v, want %v", name, got, want)
+		}
+	}
+	// The networkzone controller made no request and spent no time reconciling: no share.
+	if got := o.Controllers[CallerNetworkZone].APIShare; got != nil {
+		t.Errorf("networkzone: API share %v, want none", *got)
+	}
+}
