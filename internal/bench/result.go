@@ -596,6 +596,20 @@ func Diagnosis(res Result) string {
 	fmt.Fprintf(&b, " (share %s); heap in use %s at rest, peak %s during convergence",
 		num(o.APIShareOfPublicServiceReconcile, "%.2f"), num(mapValue(o.GoMemoryMiB, HeapInuseMetric), "%.0f MiB"),
 		num(o.PeakHeapInuseMiB, "%.0f MiB"))
+	if l := o.APILatency; l != nil && len(o.Controllers) > 0 {
+		// A reconcile that writes cannot be faster than its write: a controller whose
+		// requests' p99 is near its reconcile p99 has its tail set by the API server.
+		b.WriteString("; reconcile p99 against the API p99 of the controller's own requests:")
+		for i, name := range slices.Sorted(maps.Keys(o.Controllers)) {
+			c, api := o.Controllers[name], l.ByCaller[name]
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(&b, "%s %s %s / %s (%.0f requests, API share %s)", sep, name, millis(c.ReconcileP99Seconds),
+				millis(api.P99Seconds), api.Count, num(c.APIShare, "%.2f"))
+		}
+	}
 	if o.RSSAnonMiB != nil && o.RSSFileMiB != nil {
 		fmt.Fprintf(&b, "; RSS at rest %.0f MiB anonymous and %.0f MiB of the binary's pages, anonymous peak %s",
 			*o.RSSAnonMiB, *o.RSSFileMiB, num(o.PeakRSSAnonMiB, "%.0f MiB"))
