@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/smartcity-io/smartcity-operator/internal/citygen"
 )
 
 // auditLine is one audit event of user op, received at second 1 of the day and completed ms
@@ -196,6 +198,13 @@ func TestDiagnosisAndCheck(t *testing.T) {
 		"RSS at rest 60 MiB anonymous and 40 MiB of the binary's pages, anonymous peak 80 MiB"
 	if got := Diagnosis(res); got != want {
 		t.Errorf("Diagnosis =\n%s\nwant\n%s", got, want)
+	}
+	res.City = citygen.Stats{Services: 20, LaterPeer: 0.6}
+	res.Median.Operator.WritesPerServiceByKind = map[string]float64{"NetworkPolicy": 1.45}
+	want += "; NetworkPolicy writes per service 1.45, where rendering each service as it arrives takes at least 1.60 " +
+		"(60% of the services have a peer applied after them)"
+	if got := Diagnosis(res); got != want {
+		t.Errorf("Diagnosis with the city's later peers =\n%s\nwant\n%s", got, want)
 	}
 	bare := complete(10)
 	bare.Operator.APILatency, bare.Operator.APIShareOfPublicServiceReconcile, bare.Operator.PeakHeapInuseMiB = nil, nil, nil

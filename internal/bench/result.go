@@ -617,6 +617,10 @@ func Diagnosis(res Result) string {
 	if o.ConnectivityAnalysesPerService != nil {
 		fmt.Fprintf(&b, "; %.1f connectivity analyses per service", *o.ConnectivityAnalysesPerService)
 	}
+	if w, ok := o.WritesPerServiceByKind["NetworkPolicy"]; ok && res.City.Services > 0 {
+		fmt.Fprintf(&b, "; NetworkPolicy writes per service %.2f, where rendering each service as it arrives takes at least %.2f "+
+			"(%.0f%% of the services have a peer applied after them)", w, 1+res.City.LaterPeer, 100*res.City.LaterPeer)
+	}
 	return b.String()
 }
 

@@ -139,6 +139,14 @@ type Stats struct {
 	HubConsumers int `json:"hubConsumers"`
 	// ZoneRefused is the number of (service, zone) references the zone does not admit.
 	ZoneRefused int `json:"zoneRefused"`
+	// LaterPeer is the share of services with a peer, in a flow both sides admit (either way),
+	// that comes later in the order the city is applied: an operator that renders a service's
+	// NetworkPolicy as soon as the service arrives renders it again when that peer arrives, so
+	// its NetworkPolicy writes per service are at least 1 + LaterPeer unless a backlog delays
+	// the first render. LaterPeersPerService counts those peers per service: the writes when
+	// each peer arrives on its own.
+	LaterPeer            float64 `json:"laterPeer"`
+	LaterPeersPerService float64 `json:"laterPeersPerService"`
 	// Pods, CPUMilli and MemoryBytes add up replicas.min pods and their requests.
 	Pods        int64 `json:"pods"`
 	CPUMilli    int64 `json:"cpuMilli"`

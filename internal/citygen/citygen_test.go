@@ -9,9 +9,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/intent"
 )
 
 func yamlOf(t *testing.T, c *City) string {
@@ -326,5 +328,38 @@ func TestWriteDir(t *testing.T) {
 	}
 	if got, want := strings.Count(b.String(), "\nkind: PublicService\n"), 20; got != want {
 		t.Errorf("%d PublicServices in the stream, want %d", got, want)
+	}
+}
+
+// TestLaterPeers checks Stats.LaterPeer and LaterPeersPerService against the generated
+// objects, read the way the operator reads them (intent.Consumes and intent.Admits): a peer
+// counts when the flow has both sides, and it is later when it comes after in Services.
+func TestLaterPeers(t *testing.T) {
+	for _, n := range []int{40, 440} {
+		c := mustGenerate(t, Options{Services: n, Seed: 7})
+		key := func(i int) types.NamespacedName {
+			return types.NamespacedName{Namespace: c.Services[i].Namespace, Name: c.Services[i].Name}
+		}
+		withLater, peers := 0, 0
+		for i := range c.Services {
+			later := 0
+			for j := i + 1; j < len(c.Services); j++ {
+				a, b := &c.Services[i], &c.Services[j]
+				if (intent.Consumes(a, key(j)) && intent.Admits(b, key(i))) || (intent.Consumes(b, key(i)) && intent.Admits(a, key(j))) {
+					later++
+				}
+			}
+			if later > 0 {
+				withLater++
+			}
+			peers += later
+		}
+		if peers == 0 {
+			t.Fatalf("N=%d: no flow between two services: nothing was compared", n)
+		}
+		want := [2]float64{float64(withLater) / float64(n), float64(peers) / float64(n)}
+		if got := [2]float64{c.Stats.LaterPeer, c.Stats.LaterPeersPerService}; got != want {
+			t.Errorf("N=%d: LaterPeer, LaterPeersPerService = %v, want %v", n, got, want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package citygen
 
 import (
+	"slices"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,8 +46,39 @@ func (g *gen) city() *City {
 		g.stats.CPUMilli += n * eff.Resources.Requests.Cpu().MilliValue()
 		g.stats.MemoryBytes += n * eff.Resources.Requests.Memory().Value()
 	}
+	g.laterPeers()
 	c.Stats = g.stats
 	return c
+}
+
+// laterPeers sets Stats.LaterPeer and Stats.LaterPeersPerService: services are applied in
+// index order, and a flow needs both sides (the consumer consumes, the provider admits it by
+// name or by namespace).
+func (g *gen) laterPeers() {
+	later := make([]map[int]bool, len(g.svcs))
+	for i := range later {
+		later[i] = map[int]bool{}
+	}
+	for c, cs := range g.svcs {
+		for _, p := range cs.consumes {
+			ps := g.svcs[p]
+			if !slices.Contains(ps.admits, c) && !slices.Contains(ps.admitsNS, cs.ns) {
+				continue // one-sided: no flow, neither policy names the other
+			}
+			first, second := min(c, p), max(c, p)
+			later[first][second] = true
+		}
+	}
+	withLater, peers := 0, 0
+	for _, l := range later {
+		if len(l) > 0 {
+			withLater++
+		}
+		peers += len(l)
+	}
+	if n := float64(len(g.svcs)); n > 0 {
+		g.stats.LaterPeer, g.stats.LaterPeersPerService = float64(withLater)/n, float64(peers)/n
+	}
 }
 
 func zones() []platformv1alpha1.NetworkZone {
