@@ -104,11 +104,21 @@ func sortByKey[T any, P metaObject[T]](list []T) {
 		return
 	}
 	slices.SortFunc(keys, compare)
-	sorted := make([]T, len(list))
-	for i, k := range keys {
-		sorted[i] = list[k.at]
+	// Position i takes the object at keys[i].at. Follow each cycle of that permutation with
+	// one temporary, so that no second list is allocated; a placed position points to itself.
+	for i := range keys {
+		if keys[i].at == i {
+			continue
+		}
+		tmp := list[i]
+		j := i
+		for keys[j].at != i {
+			k := keys[j].at
+			list[j], keys[j].at = list[k], j
+			j = k
+		}
+		list[j], keys[j].at = tmp, j
 	}
-	copy(list, sorted)
 }
 
 // sort orders every list by namespace and name, so that results never depend on the order in
