@@ -98,8 +98,14 @@ func Analyze(m *Model, opts Options) (*Report, error) {
 }
 
 func newAnalysis(m *Model, opts Options) (*analysis, error) {
-	model := m.clone() // the analysis never modifies an object (TestAnalyzeLeavesTheModelAlone)
-	model.sort()
+	// The analysis never modifies an object (TestAnalyzeLeavesTheModelAlone), but it reads the
+	// lists in order: a Model that is not sorted is sorted in a copy of its lists. Models from
+	// ReadCluster, ReadNamespaces and Rendered are sorted already, and used as they are.
+	model := m
+	if !m.sorted() {
+		model = m.clone()
+		model.sort()
+	}
 	workloads := model.Workloads()
 	nsLabels := model.namespaceLabels(workloads)
 	a := &analysis{

@@ -121,6 +121,24 @@ func sortByKey[T any, P metaObject[T]](list []T) {
 	}
 }
 
+// sortedByKey reports whether a list is in namespace and name order.
+func sortedByKey[T any, P metaObject[T]](list []T) bool {
+	for i := 1; i < len(list); i++ {
+		a, b := P(&list[i-1]), P(&list[i])
+		if cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName())) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sorted reports whether every list of objects is in the order sort gives it.
+func (m *Model) sorted() bool {
+	return sortedByKey(m.Namespaces) && sortedByKey(m.NetworkPolicies) && sortedByKey(m.Deployments) &&
+		sortedByKey(m.StatefulSets) && sortedByKey(m.DaemonSets) && sortedByKey(m.ReplicaSets) && sortedByKey(m.Pods) &&
+		sortedByKey(m.PublicServices) && sortedByKey(m.NetworkZones)
+}
+
 // sort orders every list by namespace and name, so that results never depend on the order in
 // which objects were listed or read.
 func (m *Model) sort() {
