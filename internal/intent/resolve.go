@@ -45,7 +45,7 @@ func Resolve(svc *platformv1alpha1.PublicService, w World) Resolved {
 			r.Problems = append(r.Problems, Problem{platformv1alpha1.ReasonConsentMissing,
 				fmt.Sprintf("%s does not admit %s: its spec.allowFrom needs {service: %s, namespace: %s} or {namespace: %s}", key, self, self.Name, self.Namespace, self.Namespace)})
 		default:
-			port := *provider.Effective().Port
+			port := provider.EffectivePort()
 			if c.Port != nil {
 				port = *c.Port
 			}
