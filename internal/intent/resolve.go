@@ -29,7 +29,12 @@ type World struct {
 // consumer; a zone is used only when it exists and its allowedNamespaces admits the
 // service's namespace. Everything else is dropped (fail closed) and explained.
 func Resolve(svc *platformv1alpha1.PublicService, w World) Resolved {
-	spec := svc.Effective()
+	return ResolveEffective(svc, svc.Effective(), w)
+}
+
+// ResolveEffective is Resolve for a caller that holds the service's effective spec already
+// (spec is svc.Effective()), which it does not compute again.
+func ResolveEffective(svc *platformv1alpha1.PublicService, spec platformv1alpha1.PublicServiceSpec, w World) Resolved {
 	self := types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
 	var r Resolved
 	referenced := map[string]bool{}
