@@ -293,8 +293,10 @@ func (m *Model) Workloads() []Workload {
 		count(workloadOf("DaemonSet", d.ObjectMeta, d.Spec.Template))
 	}
 	replicaSetOwner := map[string]*metav1.OwnerReference{} // namespace/name → controller
-	for _, rs := range m.ReplicaSets {
-		if ref := metav1.GetControllerOf(&rs); ref != nil {
+	// By index: a range variable whose address is taken would copy every object to the heap.
+	for i := range m.ReplicaSets {
+		rs := &m.ReplicaSets[i]
+		if ref := metav1.GetControllerOf(rs); ref != nil {
 			replicaSetOwner[rs.Namespace+"/"+rs.Name] = ref
 			continue
 		}
@@ -302,11 +304,12 @@ func (m *Model) Workloads() []Workload {
 	}
 
 	groups := map[string]bool{}
-	for _, p := range m.Pods {
+	for i := range m.Pods {
+		p := &m.Pods[i]
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
-		ref := metav1.GetControllerOf(&p)
+		ref := metav1.GetControllerOf(p)
 		if ref != nil && ref.Kind == "Node" {
 			ref = nil // a static pod's mirror: the analyzer, too, treats it as a bare pod
 		}
@@ -334,7 +337,7 @@ func (m *Model) Workloads() []Workload {
 // replicaSetDeployment names the Deployment that controls a pod's ReplicaSet: from the
 // ReplicaSet's controller when the Model holds the ReplicaSet, otherwise from the ReplicaSet's
 // name, which a Deployment makes as "<deployment>-<pod-template-hash>".
-func replicaSetDeployment(rsName string, p corev1.Pod, owners map[string]*metav1.OwnerReference) string {
+func replicaSetDeployment(rsName string, p *corev1.Pod, owners map[string]*metav1.OwnerReference) string {
 	if ref, ok := owners[p.Namespace+"/"+rsName]; ok {
 		if ref.Kind == kindDeployment {
 			return ref.Name
