@@ -2,7 +2,6 @@ package audit
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -258,7 +257,7 @@ type Workload struct {
 }
 
 // ID names the workload as netpol-analyzer does: "namespace/name[Kind]".
-func (w Workload) ID() string { return fmt.Sprintf("%s/%s[%s]", w.Namespace, w.Name, w.Kind) }
+func (w Workload) ID() string { return w.Namespace + "/" + w.Name + "[" + w.Kind + "]" }
 
 func workloadOf(kind string, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec) Workload {
 	return Workload{Kind: kind, Namespace: meta.Namespace, Name: meta.Name, Labels: maps.Clone(tmpl.Labels), Ports: containerPorts(tmpl.Spec)}
@@ -330,7 +329,19 @@ func (m *Model) Workloads() []Workload {
 		groups[key] = true
 		out = append(out, Workload{Kind: ref.Kind, Namespace: p.Namespace, Name: ref.Name, Labels: maps.Clone(p.Labels), Ports: containerPorts(p.Spec)})
 	}
-	slices.SortFunc(out, func(a, b Workload) int { return cmp.Compare(a.ID(), b.ID()) })
+	// Each ID is made once, not at every comparison.
+	type keyed struct {
+		id string
+		w  Workload
+	}
+	byID := make([]keyed, len(out))
+	for i, w := range out {
+		byID[i] = keyed{w.ID(), w}
+	}
+	slices.SortFunc(byID, func(a, b keyed) int { return cmp.Compare(a.id, b.id) })
+	for i := range byID {
+		out[i] = byID[i].w
+	}
 	return out
 }
 
