@@ -382,7 +382,8 @@ func (a *analysis) concerns(from, to *node) bool {
 }
 
 func (a *analysis) report() (*Report, error) {
-	r := &Report{ManagedNamespaces: slices.Sorted(maps.Keys(a.managed)), Peers: []Peer{}, Flows: []Flow{}, Services: []ServiceSummary{}, Violations: []Violation{}}
+	r := &Report{ManagedNamespaces: slices.Sorted(maps.Keys(a.managed)), Peers: make([]Peer, 0, len(a.nodes)), Flows: []Flow{},
+		Services: []ServiceSummary{}, Violations: []Violation{}}
 	if r.ManagedNamespaces == nil {
 		r.ManagedNamespaces = []string{}
 	}
@@ -414,10 +415,12 @@ func (a *analysis) report() (*Report, error) {
 			}
 		}
 	}
-	byService := map[string][]Flow{}
+	byService := map[string][]Flow{} // for the services summarized below
 	for _, f := range r.Flows {
-		byService[f.From] = append(byService[f.From], f)
-		if f.To != f.From {
+		if a.only == "" || f.From == a.only {
+			byService[f.From] = append(byService[f.From], f)
+		}
+		if f.To != f.From && (a.only == "" || f.To == a.only) {
 			byService[f.To] = append(byService[f.To], f)
 		}
 	}
