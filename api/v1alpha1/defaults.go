@@ -123,6 +123,15 @@ func effectiveResources(in *Resources, d ProfileDefaults) *Resources {
 	return out
 }
 
+// EffectivePort returns the port of the service's effective spec (Effective().Port) without
+// resolving the rest: spec.port, or DefaultPort when it is absent.
+func (s *PublicService) EffectivePort() int32 {
+	if s.Spec.Port != nil {
+		return *s.Spec.Port
+	}
+	return DefaultPort
+}
+
 // Autoscaled reports whether an effective spec is scaled by an HPA (max > min).
 func (s PublicServiceSpec) Autoscaled() bool {
 	return s.Replicas != nil && s.Replicas.Min != nil && s.Replicas.Max != nil && *s.Replicas.Max > *s.Replicas.Min

@@ -33,3 +33,16 @@ func TestEffectiveAllowFrom(t *testing.T) {
 		t.Errorf("Effective changed the service (-before +after):\n%s", diff)
 	}
 }
+
+// TestEffectivePort: EffectivePort is Effective().Port, given or defaulted.
+func TestEffectivePort(t *testing.T) {
+	for _, port := range []*int32{nil, new(int32(9443))} {
+		svc := &PublicService{Spec: PublicServiceSpec{Port: port}}
+		if got, want := svc.EffectivePort(), *svc.Effective().Port; got != want {
+			t.Errorf("port %v: EffectivePort() = %d, Effective().Port = %d", port, got, want)
+		}
+	}
+	if got := (&PublicService{}).EffectivePort(); got != DefaultPort {
+		t.Errorf("EffectivePort() of a service without port = %d, want %d", got, DefaultPort)
+	}
+}

@@ -98,8 +98,14 @@ func Analyze(m *Model, opts Options) (*Report, error) {
 }
 
 func newAnalysis(m *Model, opts Options) (*analysis, error) {
-	model := m.clone() // the analysis never modifies an object (TestAnalyzeLeavesTheModelAlone)
-	model.sort()
+	// The analysis never modifies an object (TestAnalyzeLeavesTheModelAlone), but it reads the
+	// lists in order: a Model that is not sorted is sorted in a copy of its lists. Models from
+	// ReadCluster, ReadNamespaces and Rendered are sorted already, and used as they are.
+	model := m
+	if !m.sorted() {
+		model = m.clone()
+		model.sort()
+	}
 	workloads := model.Workloads()
 	nsLabels := model.namespaceLabels(workloads)
 	a := &analysis{
@@ -376,7 +382,8 @@ func (a *analysis) concerns(from, to *node) bool {
 }
 
 func (a *analysis) report() (*Report, error) {
-	r := &Report{ManagedNamespaces: slices.Sorted(maps.Keys(a.managed)), Peers: []Peer{}, Flows: []Flow{}, Services: []ServiceSummary{}, Violations: []Violation{}}
+	r := &Report{ManagedNamespaces: slices.Sorted(maps.Keys(a.managed)), Peers: make([]Peer, 0, len(a.nodes)), Flows: []Flow{},
+		Services: []ServiceSummary{}, Violations: []Violation{}}
 	if r.ManagedNamespaces == nil {
 		r.ManagedNamespaces = []string{}
 	}
@@ -408,10 +415,12 @@ func (a *analysis) report() (*Report, error) {
 			}
 		}
 	}
-	byService := map[string][]Flow{}
+	byService := map[string][]Flow{} // for the services summarized below
 	for _, f := range r.Flows {
-		byService[f.From] = append(byService[f.From], f)
-		if f.To != f.From {
+		if a.only == "" || f.From == a.only {
+			byService[f.From] = append(byService[f.From], f)
+		}
+		if f.To != f.From && (a.only == "" || f.To == a.only) {
 			byService[f.To] = append(byService[f.To], f)
 		}
 	}

@@ -303,6 +303,47 @@ func TestAnalyzeLeavesTheModelAlone(t *testing.T) {
 	}
 }
 
+// backwards returns a copy of m with every list in reverse order: a Model that is not sorted.
+func backwards(m *Model) *Model {
+	out := m.clone()
+	slices.Reverse(out.Namespaces)
+	slices.Reverse(out.NetworkPolicies)
+	slices.Reverse(out.Deployments)
+	slices.Reverse(out.StatefulSets)
+	slices.Reverse(out.DaemonSets)
+	slices.Reverse(out.ReplicaSets)
+	slices.Reverse(out.Pods)
+	slices.Reverse(out.PublicServices)
+	slices.Reverse(out.NetworkZones)
+	return out
+}
+
+// TestAnalyzeOfAModelInAnyOrder analyzes a Model whose lists are not sorted: the report is that
+// of the sorted Model, and the Model keeps its order (Analyze sorts a copy of its lists).
+func TestAnalyzeOfAModelInAnyOrder(t *testing.T) {
+	m := asRunning(cityModel(t, 200))
+	m.sort()
+	want, err := Analyze(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := backwards(m)
+	if back.sorted() {
+		t.Fatal("the Model listed backwards is sorted: the test tests nothing")
+	}
+	before := back.DeepCopy()
+	got, err := Analyze(back, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the report of the Model listed backwards differs (-sorted +backwards):\n%s", diff)
+	}
+	if diff := cmp.Diff(before, back); diff != "" {
+		t.Errorf("the analysis modified its model (-before +after):\n%s", diff)
+	}
+}
+
 // resolveWith gives each service a world of its own (what it consumes, what consumes it): the
 // flows must be those that a world of every service gives.
 func TestResolveInOwnWorldsEqualsWholeWorld(t *testing.T) {

@@ -7,12 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
@@ -26,7 +28,7 @@ func ReadCluster(ctx context.Context, c client.Reader) (*Model, error) {
 	if err := readList(ctx, c, &corev1.NamespaceList{}, func(l *corev1.NamespaceList) { m.Namespaces = l.Items }); err != nil {
 		return nil, err
 	}
-	if err := readNamespaced(ctx, c, m); err != nil {
+	if err := readNamespaced(ctx, c, m, nil); err != nil {
 		return nil, err
 	}
 	if err := readList(ctx, c, &platformv1alpha1.NetworkZoneList{}, func(l *platformv1alpha1.NetworkZoneList) { m.NetworkZones = l.Items }); err != nil {
@@ -44,6 +46,7 @@ func ReadCluster(ctx context.Context, c client.Reader) (*Model, error) {
 // analysis reads them and never modifies them, and neither may the caller.
 func ReadNamespaces(ctx context.Context, c client.Reader, namespaces ...string) (*Model, error) {
 	m := &Model{}
+	present := make([]string, 0, len(namespaces))
 	for _, name := range namespaces {
 		ns := &corev1.Namespace{}
 		if err := c.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
@@ -53,7 +56,10 @@ func ReadNamespaces(ctx context.Context, c client.Reader, namespaces ...string) 
 			return nil, fmt.Errorf("failed to get Namespace %s: %w", name, err)
 		}
 		m.Namespaces = append(m.Namespaces, *ns)
-		if err := readNamespaced(ctx, c, m, client.InNamespace(name), client.UnsafeDisableDeepCopy); err != nil {
+		present = append(present, name)
+	}
+	if len(present) > 0 {
+		if err := readNamespaced(ctx, c, m, present, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, err
 		}
 	}
@@ -64,21 +70,45 @@ func ReadNamespaces(ctx context.Context, c client.Reader, namespaces ...string) 
 	return m, nil
 }
 
-// readNamespaced appends the namespaced objects an audit looks at to m.
-func readNamespaced(ctx context.Context, c client.Reader, m *Model, opts ...client.ListOption) error {
-	return errors.Join(
-		readList(ctx, c, &networkingv1.NetworkPolicyList{}, func(l *networkingv1.NetworkPolicyList) {
-			m.NetworkPolicies = append(m.NetworkPolicies, l.Items...)
-		}, opts...),
-		readList(ctx, c, &appsv1.DeploymentList{}, func(l *appsv1.DeploymentList) { m.Deployments = append(m.Deployments, l.Items...) }, opts...),
-		readList(ctx, c, &appsv1.StatefulSetList{}, func(l *appsv1.StatefulSetList) { m.StatefulSets = append(m.StatefulSets, l.Items...) }, opts...),
-		readList(ctx, c, &appsv1.DaemonSetList{}, func(l *appsv1.DaemonSetList) { m.DaemonSets = append(m.DaemonSets, l.Items...) }, opts...),
-		readList(ctx, c, &appsv1.ReplicaSetList{}, func(l *appsv1.ReplicaSetList) { m.ReplicaSets = append(m.ReplicaSets, l.Items...) }, opts...),
-		readList(ctx, c, &corev1.PodList{}, func(l *corev1.PodList) { m.Pods = append(m.Pods, l.Items...) }, opts...),
-		readList(ctx, c, &platformv1alpha1.PublicServiceList{}, func(l *platformv1alpha1.PublicServiceList) {
-			m.PublicServices = append(m.PublicServices, l.Items...)
-		}, opts...),
-	)
+// readNamespaced reads the namespaced objects an audit looks at into m: those of the given
+// namespaces, or of every namespace when there are none.
+func readNamespaced(ctx context.Context, c client.Reader, m *Model, namespaces []string, opts ...client.ListOption) error {
+	var errs [7]error
+	m.NetworkPolicies, errs[0] = readAll(ctx, c, namespaces, func(l *networkingv1.NetworkPolicyList) []networkingv1.NetworkPolicy { return l.Items }, opts...)
+	m.Deployments, errs[1] = readAll(ctx, c, namespaces, func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items }, opts...)
+	m.StatefulSets, errs[2] = readAll(ctx, c, namespaces, func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }, opts...)
+	m.DaemonSets, errs[3] = readAll(ctx, c, namespaces, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items }, opts...)
+	m.ReplicaSets, errs[4] = readAll(ctx, c, namespaces, func(l *appsv1.ReplicaSetList) []appsv1.ReplicaSet { return l.Items }, opts...)
+	m.Pods, errs[5] = readAll(ctx, c, namespaces, func(l *corev1.PodList) []corev1.Pod { return l.Items }, opts...)
+	m.PublicServices, errs[6] = readAll(ctx, c, namespaces, func(l *platformv1alpha1.PublicServiceList) []platformv1alpha1.PublicService { return l.Items }, opts...)
+	return errors.Join(errs[:]...)
+}
+
+// readAll lists one kind in each of the namespaces (in all of them at once when there are none)
+// and joins the lists' items. Listing already copies every object into the list's items (from
+// a cache, even without deep copies), so a single list is kept as it is, and several are
+// joined with one more copy, not one per append.
+func readAll[L any, PL interface {
+	*L
+	client.ObjectList
+}, T any](ctx context.Context, c client.Reader, namespaces []string, items func(PL) []T, opts ...client.ListOption) ([]T, error) {
+	if len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	parts := make([][]T, 0, len(namespaces))
+	for _, ns := range namespaces {
+		if err := readList(ctx, c, PL(new(L)), func(l PL) {
+			if got := items(l); len(got) > 0 {
+				parts = append(parts, got)
+			}
+		}, append(slices.Clip(opts), client.InNamespace(ns))...); err != nil {
+			return nil, err
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return slices.Concat(parts...), nil
 }
 
 // readList lists one kind and hands the list to add.

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -104,11 +103,39 @@ func sortByKey[T any, P metaObject[T]](list []T) {
 		return
 	}
 	slices.SortFunc(keys, compare)
-	sorted := make([]T, len(list))
-	for i, k := range keys {
-		sorted[i] = list[k.at]
+	// Position i takes the object at keys[i].at. Follow each cycle of that permutation with
+	// one temporary, so that no second list is allocated; a placed position points to itself.
+	for i := range keys {
+		if keys[i].at == i {
+			continue
+		}
+		tmp := list[i]
+		j := i
+		for keys[j].at != i {
+			k := keys[j].at
+			list[j], keys[j].at = list[k], j
+			j = k
+		}
+		list[j], keys[j].at = tmp, j
 	}
-	copy(list, sorted)
+}
+
+// sortedByKey reports whether a list is in namespace and name order.
+func sortedByKey[T any, P metaObject[T]](list []T) bool {
+	for i := 1; i < len(list); i++ {
+		a, b := P(&list[i-1]), P(&list[i])
+		if cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName())) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sorted reports whether every list of objects is in the order sort gives it.
+func (m *Model) sorted() bool {
+	return sortedByKey(m.Namespaces) && sortedByKey(m.NetworkPolicies) && sortedByKey(m.Deployments) &&
+		sortedByKey(m.StatefulSets) && sortedByKey(m.DaemonSets) && sortedByKey(m.ReplicaSets) && sortedByKey(m.Pods) &&
+		sortedByKey(m.PublicServices) && sortedByKey(m.NetworkZones)
 }
 
 // sort orders every list by namespace and name, so that results never depend on the order in
@@ -230,7 +257,7 @@ type Workload struct {
 }
 
 // ID names the workload as netpol-analyzer does: "namespace/name[Kind]".
-func (w Workload) ID() string { return fmt.Sprintf("%s/%s[%s]", w.Namespace, w.Name, w.Kind) }
+func (w Workload) ID() string { return w.Namespace + "/" + w.Name + "[" + w.Kind + "]" }
 
 func workloadOf(kind string, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec) Workload {
 	return Workload{Kind: kind, Namespace: meta.Namespace, Name: meta.Name, Labels: maps.Clone(tmpl.Labels), Ports: containerPorts(tmpl.Spec)}
@@ -265,8 +292,10 @@ func (m *Model) Workloads() []Workload {
 		count(workloadOf("DaemonSet", d.ObjectMeta, d.Spec.Template))
 	}
 	replicaSetOwner := map[string]*metav1.OwnerReference{} // namespace/name → controller
-	for _, rs := range m.ReplicaSets {
-		if ref := metav1.GetControllerOf(&rs); ref != nil {
+	// By index: a range variable whose address is taken would copy every object to the heap.
+	for i := range m.ReplicaSets {
+		rs := &m.ReplicaSets[i]
+		if ref := metav1.GetControllerOf(rs); ref != nil {
 			replicaSetOwner[rs.Namespace+"/"+rs.Name] = ref
 			continue
 		}
@@ -274,11 +303,12 @@ func (m *Model) Workloads() []Workload {
 	}
 
 	groups := map[string]bool{}
-	for _, p := range m.Pods {
+	for i := range m.Pods {
+		p := &m.Pods[i]
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
-		ref := metav1.GetControllerOf(&p)
+		ref := metav1.GetControllerOf(p)
 		if ref != nil && ref.Kind == "Node" {
 			ref = nil // a static pod's mirror: the analyzer, too, treats it as a bare pod
 		}
@@ -299,14 +329,26 @@ func (m *Model) Workloads() []Workload {
 		groups[key] = true
 		out = append(out, Workload{Kind: ref.Kind, Namespace: p.Namespace, Name: ref.Name, Labels: maps.Clone(p.Labels), Ports: containerPorts(p.Spec)})
 	}
-	slices.SortFunc(out, func(a, b Workload) int { return cmp.Compare(a.ID(), b.ID()) })
+	// Each ID is made once, not at every comparison.
+	type keyed struct {
+		id string
+		w  Workload
+	}
+	byID := make([]keyed, len(out))
+	for i, w := range out {
+		byID[i] = keyed{w.ID(), w}
+	}
+	slices.SortFunc(byID, func(a, b keyed) int { return cmp.Compare(a.id, b.id) })
+	for i := range byID {
+		out[i] = byID[i].w
+	}
 	return out
 }
 
 // replicaSetDeployment names the Deployment that controls a pod's ReplicaSet: from the
 // ReplicaSet's controller when the Model holds the ReplicaSet, otherwise from the ReplicaSet's
 // name, which a Deployment makes as "<deployment>-<pod-template-hash>".
-func replicaSetDeployment(rsName string, p corev1.Pod, owners map[string]*metav1.OwnerReference) string {
+func replicaSetDeployment(rsName string, p *corev1.Pod, owners map[string]*metav1.OwnerReference) string {
 	if ref, ok := owners[p.Namespace+"/"+rsName]; ok {
 		if ref.Kind == kindDeployment {
 			return ref.Name

@@ -1,9 +1,13 @@
 package audit
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -73,5 +77,35 @@ func TestModelAddReplaces(t *testing.T) {
 	}
 	if got := m.NamespaceLabels()["a"][corev1.LabelMetadataName]; got != "a" {
 		t.Errorf("namespace a has %s=%q, want the name (as the API server sets it)", corev1.LabelMetadataName, got)
+	}
+}
+
+// TestSortByKey sorts shuffles of pods in place (a few fixed orders with cycles of every
+// length, and random ones): each ends in namespace and name order with every object kept.
+func TestSortByKey(t *testing.T) {
+	podsOf := func(n int) []corev1.Pod {
+		out := make([]corev1.Pod, 0, n)
+		for i := range n {
+			out = append(out, pod(fmt.Sprintf("ns-%02d", i/7), fmt.Sprintf("pod-%03d", i), map[string]string{"at": strconv.Itoa(i)}, nil, corev1.PodRunning))
+		}
+		return out
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	fixed := [][]int{{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {1, 0, 3, 2, 4}, {1, 2, 3, 4, 0}, {2, 0, 1, 4, 3}, {}}
+	shuffled := []int{5, 5, 5, 300, 300, 300}
+	orders := append(make([][]int, 0, len(fixed)+len(shuffled)), fixed...)
+	for _, n := range shuffled {
+		orders = append(orders, r.Perm(n))
+	}
+	for _, order := range orders {
+		want := podsOf(len(order))
+		got := make([]corev1.Pod, len(order))
+		for i, at := range order {
+			got[i] = want[at]
+		}
+		sortByKey(got)
+		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("sortByKey of order %v (-want +got):\n%s", order, diff)
+		}
 	}
 }

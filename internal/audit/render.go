@@ -64,7 +64,8 @@ func resolveWith(m *Model, nsLabels map[string]map[string]string) []serviceInten
 		for _, c := range consumers[key] {
 			w.Services[types.NamespacedName{Namespace: c.Namespace, Name: c.Name}] = c
 		}
-		out = append(out, serviceIntent{svc: s, key: key, spec: s.Effective(), flows: intent.Resolve(s, w)})
+		spec := s.Effective()
+		out = append(out, serviceIntent{svc: s, key: key, spec: spec, flows: intent.ResolveEffective(s, spec, w)})
 	}
 	return out
 }

@@ -29,7 +29,12 @@ type World struct {
 // consumer; a zone is used only when it exists and its allowedNamespaces admits the
 // service's namespace. Everything else is dropped (fail closed) and explained.
 func Resolve(svc *platformv1alpha1.PublicService, w World) Resolved {
-	spec := svc.Effective()
+	return ResolveEffective(svc, svc.Effective(), w)
+}
+
+// ResolveEffective is Resolve for a caller that holds the service's effective spec already
+// (spec is svc.Effective()), which it does not compute again.
+func ResolveEffective(svc *platformv1alpha1.PublicService, spec platformv1alpha1.PublicServiceSpec, w World) Resolved {
 	self := types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
 	var r Resolved
 	referenced := map[string]bool{}
@@ -45,7 +50,7 @@ func Resolve(svc *platformv1alpha1.PublicService, w World) Resolved {
 			r.Problems = append(r.Problems, Problem{platformv1alpha1.ReasonConsentMissing,
 				fmt.Sprintf("%s does not admit %s: its spec.allowFrom needs {service: %s, namespace: %s} or {namespace: %s}", key, self, self.Name, self.Namespace, self.Namespace)})
 		default:
-			port := *provider.Effective().Port
+			port := provider.EffectivePort()
 			if c.Port != nil {
 				port = *c.Port
 			}

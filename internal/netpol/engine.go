@@ -409,6 +409,8 @@ func (idx *index) policy(np *networkingv1.NetworkPolicy) (policy, error) {
 		return p, fmt.Errorf("podSelector: %w", err)
 	}
 	p.selectedWorkload = selected
+	p.ingress = make([]rule, 0, len(np.Spec.Ingress))
+	p.egress = make([]rule, 0, len(np.Spec.Egress))
 	for i, r := range np.Spec.Ingress {
 		rr, err := idx.rule(np.Namespace, r.From, r.Ports)
 		if err != nil {

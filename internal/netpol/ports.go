@@ -47,7 +47,7 @@ func PortsOf(protocol corev1.Protocol, ports ...int32) Ports {
 			out = append(out, PortRange{protocol, p, p})
 		}
 	}
-	return out.canonical()
+	return out.canonicalize()
 }
 
 func protocolRank(p corev1.Protocol) int {
@@ -57,13 +57,17 @@ func protocolRank(p corev1.Protocol) int {
 	return len(protocols)
 }
 
-func (ps Ports) canonical() Ports {
-	in := slices.Clone(ps)
-	slices.SortFunc(in, func(a, b PortRange) int {
+// canonical returns ps in canonical form; ps is not modified.
+func (ps Ports) canonical() Ports { return slices.Clone(ps).canonicalize() }
+
+// canonicalize puts a set the caller owns in canonical form, in its own array: the set
+// operations build their results in new lists already, and need not copy them once more.
+func (ps Ports) canonicalize() Ports {
+	slices.SortFunc(ps, func(a, b PortRange) int {
 		return cmp.Or(cmp.Compare(protocolRank(a.Protocol), protocolRank(b.Protocol)), cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
 	})
-	var out Ports
-	for _, r := range in {
+	out := ps[:0] // written behind the range it is read from
+	for _, r := range ps {
 		if r.From > r.To {
 			continue
 		}
@@ -73,11 +77,19 @@ func (ps Ports) canonical() Ports {
 		}
 		out = append(out, r)
 	}
-	return out
+	if len(out) == 0 {
+		return nil
+	}
+	return slices.Clip(out)
 }
 
 // Union returns the ports in ps or other.
-func (ps Ports) Union(other Ports) Ports { return append(slices.Clone(ps), other...).canonical() }
+func (ps Ports) Union(other Ports) Ports {
+	if len(ps)+len(other) == 0 {
+		return nil
+	}
+	return append(append(make(Ports, 0, len(ps)+len(other)), ps...), other...).canonicalize()
+}
 
 // Intersect returns the ports in both ps and other.
 func (ps Ports) Intersect(other Ports) Ports {
@@ -89,12 +101,12 @@ func (ps Ports) Intersect(other Ports) Ports {
 			}
 		}
 	}
-	return out.canonical()
+	return out.canonicalize()
 }
 
 // Subtract returns the ports in ps and not in other.
 func (ps Ports) Subtract(other Ports) Ports {
-	out := slices.Clone(ps.canonical())
+	out := ps.canonical()
 	for _, b := range other {
 		var next Ports
 		for _, a := range out {
@@ -111,7 +123,7 @@ func (ps Ports) Subtract(other Ports) Ports {
 		}
 		out = next
 	}
-	return out.canonical()
+	return out.canonicalize()
 }
 
 // Contains reports whether every port of other is in ps.
@@ -204,5 +216,5 @@ func ParsePorts(s string) (Ports, error) {
 		}
 		out = append(out, PortRange{proto, int32(f), int32(t)})
 	}
-	return out.canonical(), nil
+	return out.canonicalize(), nil
 }

@@ -1,6 +1,7 @@
 package netpol
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -46,6 +47,35 @@ func TestPorts(t *testing.T) {
 	for _, bad := range []string{"TCP", "HTTP 80", "TCP 0", "TCP 90-80", "TCP x"} {
 		if _, err := ParsePorts(bad); err == nil {
 			t.Errorf("ParsePorts(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+// TestPortsOperandsLeftAlone: the set operations build their results in lists of their own,
+// even from operands that are not canonical (unsorted, overlapping), and leave the operands as
+// they were.
+func TestPortsOperandsLeftAlone(t *testing.T) {
+	a := Ports{{corev1.ProtocolUDP, 53, 53}, {corev1.ProtocolTCP, 9000, 9100}, {corev1.ProtocolTCP, 80, 8080}}
+	b := Ports{{corev1.ProtocolTCP, 8000, 9050}, {corev1.ProtocolTCP, 443, 443}, {corev1.ProtocolSCTP, 1, 2}}
+	wantA, wantB := slices.Clone(a), slices.Clone(b)
+	for name, op := range map[string]func() Ports{
+		"Union":     func() Ports { return a.Union(b) },
+		"Intersect": func() Ports { return a.Intersect(b) },
+		"Subtract":  func() Ports { return a.Subtract(b) },
+		"canonical": a.canonical,
+	} {
+		got := op()
+		if diff := cmp.Diff(wantA, a); diff != "" {
+			t.Errorf("%s modified its receiver (-before +after):\n%s", name, diff)
+		}
+		if diff := cmp.Diff(wantB, b); diff != "" {
+			t.Errorf("%s modified its argument (-before +after):\n%s", name, diff)
+		}
+		if len(got) > 0 {
+			got[0].From = 4242 // the result is the caller's to change
+			if a[0].From == 4242 || b[0].From == 4242 {
+				t.Errorf("the result of %s shares its array with an operand", name)
+			}
 		}
 	}
 }

@@ -1,9 +1,7 @@
 package netpol
 
 import (
-	"maps"
 	"slices"
-	"strings"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,9 +33,12 @@ var selectorCache = struct {
 // compileSelector converts sel as metav1.LabelSelectorAsSelector does, once per distinct
 // selector.
 func compileSelector(sel *metav1.LabelSelector) (labels.Selector, string, error) {
-	k := selectorKey(sel)
+	// The key is written into a buffer on the stack and looked up without becoming a string:
+	// every rule of every policy of every engine looks its selectors up, and nearly all hit.
+	var buf [256]byte
+	k := appendSelectorKey(buf[:0], sel)
 	selectorCache.Lock()
-	c, ok := selectorCache.m[k]
+	c, ok := selectorCache.m[string(k)]
 	selectorCache.Unlock()
 	if ok {
 		return c.selector, c.key, c.err
@@ -54,7 +55,7 @@ func compileSelector(sel *metav1.LabelSelector) (labels.Selector, string, error)
 	if len(selectorCache.m) >= maxCompiledSelectors {
 		clear(selectorCache.m)
 	}
-	selectorCache.m[k] = c
+	selectorCache.m[string(k)] = c
 	selectorCache.Unlock()
 	return c.selector, c.key, c.err
 }
@@ -62,28 +63,36 @@ func compileSelector(sel *metav1.LabelSelector) (labels.Selector, string, error)
 // selectorKey writes sel exactly, with its matchLabels in key order: two selectors with the
 // same key convert to the same labels.Selector (nil and empty differ: nil selects nothing).
 func selectorKey(sel *metav1.LabelSelector) string {
+	return string(appendSelectorKey(nil, sel))
+}
+
+// appendSelectorKey appends selectorKey(sel) to b.
+func appendSelectorKey(b []byte, sel *metav1.LabelSelector) []byte {
 	if sel == nil {
-		return "nil"
+		return append(b, "nil"...)
 	}
-	var b strings.Builder
-	b.WriteString("{")
-	for _, k := range slices.Sorted(maps.Keys(sel.MatchLabels)) {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(sel.MatchLabels[k])
-		b.WriteByte(0)
+	keys := make([]string, 0, 8) // on the stack for the few labels a selector has
+	for k := range sel.MatchLabels {
+		keys = append(keys, k)
 	}
-	b.WriteString("}[")
+	slices.Sort(keys)
+	b = append(b, '{')
+	for _, k := range keys {
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, sel.MatchLabels[k]...)
+		b = append(b, 0)
+	}
+	b = append(b, "}["...)
 	for _, e := range sel.MatchExpressions {
-		b.WriteString(e.Key)
-		b.WriteByte(1)
-		b.WriteString(string(e.Operator))
+		b = append(b, e.Key...)
+		b = append(b, 1)
+		b = append(b, e.Operator...)
 		for _, v := range e.Values {
-			b.WriteByte(1)
-			b.WriteString(v)
+			b = append(b, 1)
+			b = append(b, v...)
 		}
-		b.WriteByte(0)
+		b = append(b, 0)
 	}
-	b.WriteString("]")
-	return b.String()
+	return append(b, ']')
 }
