@@ -116,7 +116,7 @@ func (r *ConnectivityReconciler) verify(ctx context.Context, svc *platformv1alph
 		return connectivityResult{}, err
 	}
 	spec := svc.Effective()
-	model, err := audit.ReadNamespaces(ctx, r.Client, flowNamespaces(r.Options, svc, &spec, intent.Resolve(svc, w))...)
+	model, err := audit.ReadNamespaces(ctx, r.Client, flowNamespaces(r.Options, svc, &spec, intent.ResolveEffective(svc, spec, w))...)
 	if err != nil {
 		return connectivityResult{}, fmt.Errorf("failed to read the cluster for the connectivity audit: %w", err)
 	}
