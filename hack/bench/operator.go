@@ -670,10 +670,10 @@ func (b *benchmark) proof(ctx context.Context, c *clients, city *citygen.City, o
 		}
 		return cnd.Status, nil
 	}
-	// waitStatus returns the seconds until the condition has the status wanted, or nil (and a
-	// note in out.ProofNote) when it does not within proofTimeout.
-	waitStatus := func(want metav1.ConditionStatus, what string) (*float64, error) {
-		start := time.Now()
+	// waitStatus returns the seconds from start (just before the request that changes the
+	// policies was sent) until the condition has the status wanted, or nil (and a note in
+	// out.ProofNote) when it does not within proofTimeout.
+	waitStatus := func(start time.Time, want metav1.ConditionStatus, what string) (*float64, error) {
 		ok, progress, err := waitFor(ctx, start, proofTimeout, what, func() (bool, string, error) {
 			got, err := verified()
 			return got == want, "ConnectivityVerified=" + string(got), err
@@ -697,20 +697,24 @@ func (b *benchmark) proof(ctx context.Context, c *clients, city *citygen.City, o
 		},
 	}
 	info("proof latency: a foreign allow-all NetworkPolicy next to %s", key)
+	// The clock starts before each request: the operator can react before the API server's
+	// answer reaches the benchmark.
+	created := time.Now()
 	if err := c.Create(ctx, policy); err != nil {
 		return fmt.Errorf("failed to create the proof policy: %w", err)
 	}
 	var err error
-	if out.ProofFalseSeconds, err = waitStatus(metav1.ConditionFalse, "until ConnectivityVerified=False"); err != nil {
+	if out.ProofFalseSeconds, err = waitStatus(created, metav1.ConditionFalse, "until ConnectivityVerified=False"); err != nil {
 		return err
 	}
+	deleted := time.Now()
 	if err := c.Delete(ctx, policy); err != nil {
 		return fmt.Errorf("failed to delete the proof policy: %w", err)
 	}
 	if out.ProofFalseSeconds == nil {
 		return nil
 	}
-	out.ProofTrueSeconds, err = waitStatus(metav1.ConditionTrue, "deleted; until ConnectivityVerified=True")
+	out.ProofTrueSeconds, err = waitStatus(deleted, metav1.ConditionTrue, "deleted; until ConnectivityVerified=True")
 	return err
 }
 
