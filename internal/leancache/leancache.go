@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,18 +21,33 @@ import (
 // decision reads.
 const lastApplied = corev1.LastAppliedConfigAnnotation
 
-// transforms are the kinds with a transform of their own; every other kind gets
-// StripManagedFields.
+// Label selectors of the kinds the caches keep only in part (see Apply).
+var (
+	managed    = labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.FieldManager})
+	notManaged = labels.NewSelector().Add(mustRequirement(render.LabelManagedBy, selection.NotEquals, render.FieldManager))
+)
+
+func mustRequirement(key string, op selection.Operator, value string) labels.Requirement {
+	r, err := labels.NewRequirement(key, op, []string{value})
+	if err != nil {
+		panic(err) // constants
+	}
+	return *r
+}
+
+// transforms are the kinds with a transform of their own, and a selector where the caches
+// keep only some of them; every other kind gets StripManagedFields and no selector.
 var transforms = []struct {
-	obj client.Object
-	fn  toolscache.TransformFunc
+	obj   client.Object
+	fn    toolscache.TransformFunc
+	label labels.Selector
 }{
-	{&appsv1.Deployment{}, TrimDeployment},
-	{&platformv1alpha1.PublicService{}, TrimPublicService},
-	{&corev1.Pod{}, TrimPod},
-	{&appsv1.ReplicaSet{}, TrimWorkload},
-	{&appsv1.StatefulSet{}, TrimWorkload},
-	{&appsv1.DaemonSet{}, TrimWorkload},
+	{&appsv1.Deployment{}, TrimDeployment, nil},
+	{&platformv1alpha1.PublicService{}, TrimPublicService, nil},
+	{&corev1.Pod{}, TrimPod, managed},
+	{&appsv1.ReplicaSet{}, TrimWorkload, notManaged},
+	{&appsv1.StatefulSet{}, TrimWorkload, nil},
+	{&appsv1.DaemonSet{}, TrimWorkload, nil},
 }
 
 // Apply sets the selectors and transforms on o. The selectors: of Pods, only the operator's
@@ -50,38 +66,21 @@ func Apply(o cache.Options) cache.Options {
 		o.ByObject = map[client.Object]cache.ByObject{}
 	}
 	o.DefaultTransform = StripManagedFields
-	set := func(obj client.Object, t toolscache.TransformFunc) {
-		for k, v := range o.ByObject {
-			if sameType(k, obj) {
-				v.Transform = t
-				o.ByObject[k] = v
-				return
-			}
-		}
-		o.ByObject[obj] = cache.ByObject{Transform: t}
-	}
 	for _, t := range transforms {
-		set(t.obj, t.fn)
-	}
-	for obj, sel := range selectors() {
+		key, by := t.obj, cache.ByObject{}
 		for k, v := range o.ByObject {
-			if sameType(k, obj) && v.Label == nil {
-				v.Label = sel
-				o.ByObject[k] = v
+			if sameType(k, t.obj) {
+				key, by = k, v
+				break
 			}
 		}
+		by.Transform = t.fn
+		if by.Label == nil {
+			by.Label = t.label
+		}
+		o.ByObject[key] = by
 	}
 	return o
-}
-
-// selectors are the label selectors of the kinds the caches keep only in part (see Apply).
-func selectors() map[client.Object]labels.Selector {
-	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.FieldManager})
-	notManaged, err := labels.Parse(render.LabelManagedBy + "!=" + render.FieldManager)
-	if err != nil {
-		panic(err) // a constant selector
-	}
-	return map[client.Object]labels.Selector{&corev1.Pod{}: managed, &appsv1.ReplicaSet{}: notManaged}
 }
 
 // Form returns a copy of obj in the form the cache keeps it, through the same transform as
