@@ -96,6 +96,9 @@ func (r *reviewer) filter(log logr.Logger, next http.Handler) (http.Handler, err
 			http.Error(w, "Authentication failed", http.StatusInternalServerError)
 			return
 		}
+		// A token the API server rejects is the scraper's fault: 401, logged at V(4).
+		// (controller-runtime's filter answers 500 and logs an error, because the API
+		// server's bearer token authenticator reports a rejected token as an error.)
 		if !review.Authenticated {
 			log.V(4).Info("Token rejected by the TokenReview", "path", req.URL.Path, "reason", review.Error)
 			http.Error(w, "Unauthorized", http.StatusUnauthorized)
