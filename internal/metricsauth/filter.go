@@ -71,13 +71,13 @@ type reviewer struct {
 }
 
 func newReviewer(tokens authenticationv1client.TokenReviewInterface, access authorizationv1client.SubjectAccessReviewInterface,
-	clock cache.Clock, backoff wait.Backoff) *reviewer {
+	clk cache.Clock, backoff wait.Backoff) *reviewer {
 	return &reviewer{
 		tokens:    tokens,
 		access:    access,
 		backoff:   backoff,
-		users:     cache.NewLRUExpireCacheWithClock(cacheSize, clock),
-		decisions: cache.NewLRUExpireCacheWithClock(cacheSize, clock),
+		users:     cache.NewLRUExpireCacheWithClock(cacheSize, clk),
+		decisions: cache.NewLRUExpireCacheWithClock(cacheSize, clk),
 	}
 }
 

@@ -84,7 +84,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	operator, err := testEnv.AddUser(envtest.User{Name: operatorUser}, nil)
 	Expect(err).NotTo(HaveOccurred())
 	bind(ctx, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: operatorUser}, "metrics-auth-role")
-	startMetricsServer(ctx, operator.Config())
+	startMetricsServer(operator.Config())
 })
 
 var _ = AfterSuite(func() {
@@ -95,7 +95,7 @@ var _ = AfterSuite(func() {
 
 // startMetricsServer runs controller-runtime's metrics server, as the manager does with
 // --metrics-secure, with the filter under test and the identity of cfg, until the suite ends.
-func startMetricsServer(ctx context.Context, cfg *rest.Config) {
+func startMetricsServer(cfg *rest.Config) {
 	GinkgoHelper()
 	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: suiteMetric, Help: "Set by the metricsauth envtest suite."})
 	up.Set(1)
