@@ -21,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/smartcity-io/smartcity-operator/controllers"
 	"github.com/smartcity-io/smartcity-operator/internal/informers"
 	"github.com/smartcity-io/smartcity-operator/internal/leancache"
+	"github.com/smartcity-io/smartcity-operator/internal/metricsauth"
 	"github.com/smartcity-io/smartcity-operator/internal/options"
 	"github.com/smartcity-io/smartcity-operator/internal/version"
 )
@@ -87,7 +87,7 @@ func run(ctx context.Context, f options.Manager) error {
 	}
 	metricsOpts := metricsserver.Options{BindAddress: f.MetricsAddr, SecureServing: f.SecureMetrics, TLSOpts: tlsOpts}
 	if f.SecureMetrics {
-		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+		metricsOpts.FilterProvider = metricsauth.WithAuthenticationAndAuthorization
 	}
 	cfg := ctrl.GetConfigOrDie()
 	// No client-side rate limiting: a city's convergence is bursts of applies, and the API
