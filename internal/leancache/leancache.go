@@ -60,12 +60,13 @@ var transforms = []struct {
 // entries that own spec.replicas (the replicas handoff reads them) and are trimmed like the
 // other workloads, with a digest of their whole pod template (TrimDeployment); Pods,
 // ReplicaSets, StatefulSets and DaemonSets are trimmed to what the connectivity check and the
-// pod failure reasons read. Entries already in o.ByObject keep their selectors.
+// pod failure reasons read. Every transform ends with Share: objects with the same labels
+// share one map. Entries already in o.ByObject keep their selectors.
 func Apply(o cache.Options) cache.Options {
 	if o.ByObject == nil {
 		o.ByObject = map[client.Object]cache.ByObject{}
 	}
-	o.DefaultTransform = StripManagedFields
+	o.DefaultTransform = thenShare(StripManagedFields)
 	for _, t := range transforms {
 		key, by := t.obj, cache.ByObject{}
 		for k, v := range o.ByObject {
@@ -74,7 +75,7 @@ func Apply(o cache.Options) cache.Options {
 				break
 			}
 		}
-		by.Transform = t.fn
+		by.Transform = thenShare(t.fn)
 		if by.Label == nil {
 			by.Label = t.label
 		}
