@@ -18,13 +18,20 @@ const managerManifest = "config/manager/manager.yaml"
 // Go runtime as its soft limit in a pod (main.go's memoryLimitRatio, read there from the cgroup).
 const goMemoryLimitRatio = 0.9
 
-// memoryLimit is the operator container's memory limit in the shipped Deployment, so that the
-// benchmark runs the operator as a pod would: with a Go soft limit of goMemoryLimitRatio of it
-// (GOMEMLIMIT in its environment, which main.go's automemlimit then leaves alone).
-func memoryLimit(root string) (resource.Quantity, error) {
+// managerContainer is the operator's container as the shipped Deployment runs it: the benchmark
+// runs the operator as a pod would, with the Go soft limit of its memory limit (GOMEMLIMIT in its
+// environment, which main.go's automemlimit then leaves alone) and the environment it sets.
+type managerContainer struct {
+	memoryLimit resource.Quantity
+	// env is the container's environment, of the variables with a literal value.
+	env []string
+}
+
+// readManagerContainer reads the manager container of the shipped Deployment.
+func readManagerContainer(root string) (managerContainer, error) {
 	raw, err := os.ReadFile(filepath.Join(root, managerManifest))
 	if err != nil {
-		return resource.Quantity{}, err
+		return managerContainer{}, err
 	}
 	for doc := range bytes.SplitSeq(raw, []byte("\n---\n")) {
 		var d appsv1.Deployment
@@ -35,13 +42,20 @@ func memoryLimit(root string) (resource.Quantity, error) {
 			if c.Name != "manager" {
 				continue
 			}
-			if q, ok := c.Resources.Limits["memory"]; ok {
-				return q, nil
+			q, ok := c.Resources.Limits["memory"]
+			if !ok {
+				return managerContainer{}, fmt.Errorf("%s: the manager container has no memory limit", managerManifest)
 			}
-			return resource.Quantity{}, fmt.Errorf("%s: the manager container has no memory limit", managerManifest)
+			out := managerContainer{memoryLimit: q}
+			for _, e := range c.Env {
+				if e.ValueFrom == nil {
+					out.env = append(out.env, e.Name+"="+e.Value)
+				}
+			}
+			return out, nil
 		}
 	}
-	return resource.Quantity{}, fmt.Errorf("%s: no Deployment with a container named manager", managerManifest)
+	return managerContainer{}, fmt.Errorf("%s: no Deployment with a container named manager", managerManifest)
 }
 
 // goMemLimit is the GOMEMLIMIT value (bytes) the operator's runtime takes in a container

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,10 +29,15 @@ func TestMemoryLimit(t *testing.T) {
 			"      - name: manager\n        resources:\n" + limits
 	}
 
-	root := write(t, namespace+"---\n"+deployment("          limits:\n            memory: 192Mi\n"))
-	q, err := memoryLimit(root)
+	root := write(t, namespace+"---\n"+deployment("          limits:\n            memory: 192Mi\n")+
+		"        env:\n        - name: GOGC\n          value: \"50\"\n        - name: POD_NAME\n          valueFrom:\n            fieldRef:\n              fieldPath: metadata.name\n")
+	c, err := readManagerContainer(root)
 	if err != nil {
 		t.Fatal(err)
+	}
+	q := c.memoryLimit
+	if want := []string{"GOGC=50"}; !slices.Equal(c.env, want) {
+		t.Errorf("environment %q, want %q (literal values only)", c.env, want)
 	}
 	if want := resource.MustParse("192Mi"); q.Cmp(want) != 0 {
 		t.Errorf("memory limit %s, want the manager container's 192Mi", q.String())
@@ -41,12 +47,12 @@ func TestMemoryLimit(t *testing.T) {
 	}
 
 	root = write(t, namespace+"---\n"+deployment("          requests:\n            memory: 64Mi\n"))
-	if _, err := memoryLimit(root); err == nil || !strings.Contains(err.Error(), "no memory limit") {
+	if _, err := readManagerContainer(root); err == nil || !strings.Contains(err.Error(), "no memory limit") {
 		t.Errorf("a manager without a memory limit: error %v, want one that says so", err)
 	}
 
 	// The shipped manifest has one.
-	if _, err := memoryLimit(filepath.Join("..", "..")); err != nil {
+	if _, err := readManagerContainer(filepath.Join("..", "..")); err != nil {
 		t.Errorf("%s: %v", managerManifest, err)
 	}
 }

@@ -95,9 +95,10 @@ func (b *benchmark) startOperator(ctx context.Context, kubeconfig, logFile strin
 	}
 	// KUBECONFIG rather than --kubeconfig: it does not depend on how the operator parses flags.
 	cmd := exec.Command(b.manager, operatorFlags(metrics, health, pprof)...)
-	// GOMEMLIMIT: the soft limit the operator's runtime takes in a pod of the shipped
-	// Deployment (memory.go).
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "GOMEMLIMIT="+goMemLimit(b.memoryLimit))
+	// GOMEMLIMIT and the container's environment: what the operator's runtime takes in a pod of
+	// the shipped Deployment (memory.go).
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "GOMEMLIMIT="+goMemLimit(b.container.memoryLimit))
+	cmd.Env = append(cmd.Env, b.container.env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches us, and we stop it
 	if err := cmd.Start(); err != nil {

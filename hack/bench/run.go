@@ -45,9 +45,12 @@ type benchmark struct {
 	manager         string
 	kubectlCity     string
 	auditPolicyFile string
-	// memoryLimit is the operator container's memory limit in the shipped Deployment; the
-	// operator runs with the Go soft limit a pod would give it (memory.go).
-	memoryLimit resource.Quantity
+	// container is the operator's container in the shipped Deployment; the operator runs with
+	// the Go soft limit and the environment a pod of it gets (memory.go).
+	container managerContainer
+	// floor runs the floor before the operator (-floor=false measures the operator alone, with
+	// no ratio: for exploring the operator's settings).
+	floor bool
 	// profile takes the operator's CPU profile during convergence and its heap profiles at
 	// convergence and at the end of the rest (BENCH_PROFILE=1).
 	profile bool
@@ -75,6 +78,7 @@ func runCommand(ctx context.Context, args []string) error {
 	fs.StringVar(&b.clusterName, "cluster", "smartcity-bench", "Name of the benchmark's local cluster (created and deleted per run).")
 	fs.StringVar(&b.workdir, "workdir", "bin/bench", "Folder for the cities, binaries and operator logs of the run.")
 	fs.StringVar(&b.out, "out", "", "JSON report to write (default <workdir>/bench-<time>.json).")
+	fs.BoolVar(&b.floor, "floor", true, "Run the floor before the operator; -floor=false measures the operator alone, without a ratio.")
 	fs.BoolVar(&b.profile, "profile", os.Getenv("BENCH_PROFILE") == "1",
 		"Save the operator's CPU profile during convergence and heap profiles at convergence and at rest next to the JSON (default: BENCH_PROFILE=1).")
 	_ = fs.Parse(args)
@@ -93,7 +97,7 @@ func runCommand(ctx context.Context, args []string) error {
 	if _, err := os.Stat(filepath.Join(b.root, "hack/cluster/cluster.sh")); err != nil {
 		return fmt.Errorf("run bench from the repository's root (make bench does): %w", err)
 	}
-	if b.memoryLimit, err = memoryLimit(b.root); err != nil {
+	if b.container, err = readManagerContainer(b.root); err != nil {
 		return err
 	}
 	if !filepath.IsAbs(b.workdir) {
@@ -173,8 +177,9 @@ func (b *benchmark) prepare(ctx context.Context) (*bench.Report, error) {
 				Flags:           operatorFlags("127.0.0.1:<port>", "127.0.0.1:<port>", pprof),
 				Parallelism:     options.DefaultPublicServiceConcurrency,
 				ClientRateLimit: "none (main.go: rest.Config QPS -1; the API server's Priority and Fairness)",
-				MemoryLimit:     b.memoryLimit.String(),
-				GoMemLimit:      goMemLimit(b.memoryLimit),
+				MemoryLimit:     b.container.memoryLimit.String(),
+				GoMemLimit:      goMemLimit(b.container.memoryLimit),
+				Env:             b.container.env,
 			},
 			RequestCounting: "kube-apiserver audit log at Metadata level, filtered on the operator's user " + operatorUser +
 				" (a client certificate of its own, group system:masters); one count per request (auditID)",
@@ -209,8 +214,10 @@ func (b *benchmark) runN(ctx context.Context, n int) (bench.Result, error) {
 	for rep := 1; rep <= b.repeat; rep++ {
 		r.rep = rep
 		var run bench.Run
-		if run.Floor, err = b.runFloor(ctx, r); err != nil {
-			return res, fmt.Errorf("floor: %w", err)
+		if b.floor {
+			if run.Floor, err = b.runFloor(ctx, r); err != nil {
+				return res, fmt.Errorf("floor: %w", err)
+			}
 		}
 		if run.Operator, err = b.runOperator(ctx, r); err != nil {
 			return res, fmt.Errorf("operator: %w", err)

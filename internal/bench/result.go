@@ -68,6 +68,8 @@ type OperatorSettings struct {
 	// GoMemLimit the Go soft limit (bytes) the operator ran with: what a pod of it gets.
 	MemoryLimit string `json:"memoryLimit,omitempty"`
 	GoMemLimit  string `json:"goMemLimit,omitempty"`
+	// Env is the environment the shipped Deployment gives the operator (literal values).
+	Env []string `json:"env,omitempty"`
 }
 
 // Result is one N: each repeat's run and their median.
