@@ -1,7 +1,10 @@
 package controllers
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -373,4 +376,57 @@ func TestFillFromTrimmedDeployment(t *testing.T) {
 	if !metav1.IsControlledBy(got, svc) || *got.Spec.Replicas != *whole.Spec.Replicas || !cmp.Equal(got.Status, whole.Status) {
 		t.Errorf("the reconciler's reads differ from the whole Deployment's: %+v", got)
 	}
+}
+
+// BenchmarkMemoRetained reports the heap an applyMemo holds per entry once it remembers
+// about 10,000 applies, as for a city of some 1,900 services: every service's policy,
+// account, Deployment and Service, some with a budget, an autoscaler (and the replicas
+// handoff's apply) or an Ingress. Keys are built from fresh strings, as a reconcile reads
+// them from its PublicService, and answers carry resourceVersions like the API server's.
+func BenchmarkMemoRetained(b *testing.B) {
+	const n = 10_000
+	districts := []string{"construction", "transport", "health", "water", "parks", "schools"}
+	hash := func(s string) desiredApply { return desiredApply{hash: sha256.Sum256([]byte(s))} }
+	retained := func() float64 {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m := &applyMemo{}
+		for i := 0; m.len() < n; i++ {
+			key := client.ObjectKey{
+				Namespace: fmt.Sprintf("city-%s-%d", districts[i%len(districts)], i%97),
+				Name:      fmt.Sprintf("svc-%04d", i),
+			}
+			kinds := []string{"NetworkPolicy", "ServiceAccount", "Deployment", "Service"}
+			if i%2 == 0 {
+				kinds = append(kinds, "PodDisruptionBudget")
+			}
+			if i%3 == 0 {
+				kinds = append(kinds, "HorizontalPodAutoscaler")
+			}
+			if i%4 == 0 {
+				kinds = append(kinds, "Ingress")
+			}
+			for j, kind := range kinds {
+				k := memoKey{kind: kind, key: key, manager: render.FieldManager}
+				rv := strconv.Itoa(48_000_000 + 8*i + j)
+				m.remember(k, memoEntry{hash: hash(rv).hash, resourceVersion: rv, content: hash(kind + rv).hash})
+			}
+			if i%3 == 0 {
+				k := memoKey{kind: "Deployment", key: key, manager: render.HandoffFieldManager}
+				rv := strconv.Itoa(48_000_000 + 8*i + 7)
+				m.remember(k, memoEntry{hash: hash(rv).hash, resourceVersion: rv, content: hash("handoff" + rv).hash})
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		entries := m.len()
+		runtime.KeepAlive(m)
+		return float64(after.HeapAlloc-before.HeapAlloc) / float64(entries)
+	}
+	var perEntry float64
+	for b.Loop() {
+		perEntry = retained()
+	}
+	b.ReportMetric(perEntry, "B/entry")
 }
