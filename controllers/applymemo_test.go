@@ -1,8 +1,9 @@
 package controllers
 
 import (
-	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strconv"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
@@ -128,12 +130,12 @@ func TestApplyMemoFollowsStatusChanges(t *testing.T) {
 	if !m.current(k, one, d) {
 		t.Fatal("a status change counts as a change")
 	}
-	if got := m.entries[k].resourceVersion; got != "11" {
-		t.Errorf("remembered resourceVersion = %q, want 11", got)
+	if e, _ := m.lookup(k); e.resourceVersion != "11" {
+		t.Errorf("remembered resourceVersion = %q, want 11", e.resourceVersion)
 	}
 }
 
-func mustContent(t *testing.T, obj client.Object, d desiredApply) [32]byte {
+func mustContent(t *testing.T, obj client.Object, d desiredApply) digest {
 	t.Helper()
 	h, err := contentHash(obj, d)
 	if err != nil {
@@ -206,6 +208,93 @@ func TestDesiredApplyHash(t *testing.T) {
 	}
 }
 
+// The memo tells entries apart by the configuration's hash, not by their keys (applyMemo): every
+// configuration it sees, each child's and the replicas handoff's, names the object it applies.
+func TestDesiredApplyNamesItsObject(t *testing.T) {
+	svc := testutil.PublicService("portal", "hanoi").UID("uid-svc").Profile(platformv1alpha1.ProfilePortal).
+		Replicas(2, 5).Exposure(platformv1alpha1.ExposurePublic).Host("dichvucong.hanoi.example").TLS("portal-tls").Obj()
+	in := render.Input{Service: svc, Spec: svc.Effective()}
+	withGateway := in
+	withGateway.Options.Gateway = &types.NamespacedName{Namespace: "gateway-system", Name: "city-gateway"}
+	cases := []struct {
+		kind string
+		ac   applyConfiguration
+	}{
+		{"NetworkPolicy", render.NetworkPolicy(in)},
+		{"ServiceAccount", render.ServiceAccount(in)},
+		{"Deployment", render.Deployment(in, true)},
+		{"Deployment", render.Deployment(in, false)},
+		{"Deployment", render.ReplicasHandoff(in, 3)},
+		{"Service", render.Service(in)},
+		{"HorizontalPodAutoscaler", render.HorizontalPodAutoscaler(in)},
+		{"PodDisruptionBudget", render.PodDisruptionBudget(in)},
+		{"Ingress", render.Ingress(in)},
+		{"HTTPRoute", render.HTTPRoute(withGateway)},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%T", tc.ac), func(t *testing.T) {
+			if reflect.ValueOf(tc.ac).IsNil() {
+				t.Fatal("not rendered")
+			}
+			raw, err := json.Marshal(tc.ac)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				APIVersion string            `json:"apiVersion"`
+				Kind       string            `json:"kind"`
+				Metadata   metav1.ObjectMeta `json:"metadata"`
+			}
+			if err := json.Unmarshal(raw, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.APIVersion == "" || got.Kind != tc.kind || got.Metadata.Namespace != "hanoi" || got.Metadata.Name != "portal" {
+				t.Errorf("the configuration names %s %s %s/%s, want %s hanoi/portal",
+					got.APIVersion, got.Kind, got.Metadata.Namespace, got.Metadata.Name, tc.kind)
+			}
+			if _, err := newDesiredApply(tc.ac); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for _, nameless := range []applyConfiguration{
+		&appsv1ac.DeploymentApplyConfiguration{Spec: appsv1ac.DeploymentSpec().WithReplicas(2)},
+		appsv1ac.Deployment("", "hanoi").WithSpec(appsv1ac.DeploymentSpec().WithReplicas(2)),
+	} {
+		if _, err := newDesiredApply(nameless); err == nil {
+			t.Errorf("a configuration that names no object is hashed: %+v", nameless)
+		}
+	}
+}
+
+// forgetObject drops every manager's entry for the object, and nothing else.
+func TestApplyMemoForgetObject(t *testing.T) {
+	h := mustDesired(t, 1).hash
+	portal := client.ObjectKey{Namespace: "hanoi", Name: "portal"}
+	keys := map[string]memoKey{
+		"operator":                  {kind: "Deployment", key: portal, manager: render.FieldManager},
+		"handoff":                   {kind: "Deployment", key: portal, manager: render.HandoffFieldManager},
+		"another kind":              {kind: "Service", key: portal, manager: render.FieldManager},
+		"another name":              {kind: "Deployment", key: client.ObjectKey{Namespace: "hanoi", Name: "library"}, manager: render.HandoffFieldManager},
+		"another namespace":         {kind: "Deployment", key: client.ObjectKey{Namespace: "hue", Name: "portal"}, manager: render.FieldManager},
+		"another kind, the handoff": {kind: "HorizontalPodAutoscaler", key: portal, manager: render.HandoffFieldManager},
+	}
+	m := &applyMemo{}
+	for _, k := range keys {
+		m.remember(k, memoEntry{hash: h, resourceVersion: "1"})
+	}
+	m.forgetObject("Deployment", portal)
+	for name, k := range keys {
+		_, kept := m.lookup(k)
+		if want := name != "operator" && name != "handoff"; kept != want {
+			t.Errorf("%s: kept = %v, want %v", name, kept, want)
+		}
+	}
+	if got, want := m.len(), len(keys)-2; got != want {
+		t.Errorf("len() = %d, want %d", got, want)
+	}
+}
+
 func TestApplyMemoBounded(t *testing.T) {
 	m := &applyMemo{size: 3}
 	h := mustDesired(t, 1).hash
@@ -214,7 +303,7 @@ func TestApplyMemoBounded(t *testing.T) {
 	}
 	for i := range 10 {
 		m.remember(key(i), memoEntry{hash: h, resourceVersion: fmt.Sprint(i)})
-		if e, ok := m.entries[key(i)]; !ok || e.resourceVersion != fmt.Sprint(i) {
+		if e, ok := m.lookup(key(i)); !ok || e.resourceVersion != fmt.Sprint(i) {
 			t.Fatalf("the entry just remembered (%d) is missing", i)
 		}
 	}
@@ -386,7 +475,7 @@ func TestFillFromTrimmedDeployment(t *testing.T) {
 func BenchmarkMemoRetained(b *testing.B) {
 	const n = 10_000
 	districts := []string{"construction", "transport", "health", "water", "parks", "schools"}
-	hash := func(s string) desiredApply { return desiredApply{hash: sha256.Sum256([]byte(s))} }
+	hash := func(s string) desiredApply { return desiredApply{hash: sum([]byte(s))} }
 	retained := func() float64 {
 		runtime.GC()
 		var before, after runtime.MemStats
