@@ -257,12 +257,12 @@ func TestDesiredApplyNamesItsObject(t *testing.T) {
 			}
 		})
 	}
-	for _, nameless := range []applyConfiguration{
+	for i, nameless := range []applyConfiguration{
 		&appsv1ac.DeploymentApplyConfiguration{Spec: appsv1ac.DeploymentSpec().WithReplicas(2)},
 		appsv1ac.Deployment("", "hanoi").WithSpec(appsv1ac.DeploymentSpec().WithReplicas(2)),
 	} {
 		if _, err := newDesiredApply(nameless); err == nil {
-			t.Errorf("a configuration that names no object is hashed: %+v", nameless)
+			t.Errorf("configuration %d names no object and is hashed", i)
 		}
 	}
 }
