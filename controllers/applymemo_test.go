@@ -55,6 +55,9 @@ func TestApplyMemoCurrent(t *testing.T) {
 		return d
 	}
 	answer := memoEntry{hash: two.hash, resourceVersion: "10", content: mustContent(t, deployment(nil), two)}
+	// opaque is the same answer from an API server whose resourceVersions are not numbers.
+	opaque := answer
+	opaque.resourceVersion = "a10"
 
 	cases := []struct {
 		name     string
@@ -96,6 +99,12 @@ func TestApplyMemoCurrent(t *testing.T) {
 		{name: "an answer without resourceVersion is not remembered", remember: func(m *applyMemo) {
 			m.remember(portal, memoEntry{hash: two.hash, content: answer.content})
 		}, key: portal, hash: two, live: deployment(nil), want: false},
+		{name: "an opaque resourceVersion, object untouched since", remember: func(m *applyMemo) { m.remember(portal, opaque) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) { d.ResourceVersion = opaque.resourceVersion }), want: true},
+		{name: "an opaque resourceVersion, the spec edited by hand (drift)", remember: func(m *applyMemo) { m.remember(portal, opaque) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) {
+				d.ResourceVersion, d.Generation, d.Spec.Replicas = "a11", 2, new(int32(5))
+			}), want: false},
 		{name: "another field manager's apply", remember: func(m *applyMemo) { m.remember(handoff, answer) },
 			key: portal, hash: two, live: deployment(nil), want: false},
 		{name: "forgotten", remember: func(m *applyMemo) { m.remember(portal, answer); m.forget(portal) },
@@ -130,8 +139,8 @@ func TestApplyMemoFollowsStatusChanges(t *testing.T) {
 	if !m.current(k, one, d) {
 		t.Fatal("a status change counts as a change")
 	}
-	if e, _ := m.lookup(k); e.resourceVersion != "11" {
-		t.Errorf("remembered resourceVersion = %q, want 11", e.resourceVersion)
+	if e, _ := m.lookup(k); e.revision != 11 {
+		t.Errorf("remembered resourceVersion = %d, want 11", e.revision)
 	}
 }
 
@@ -295,6 +304,24 @@ func TestApplyMemoForgetObject(t *testing.T) {
 	}
 }
 
+func TestRevisionOf(t *testing.T) {
+	for rv, want := range map[string]revision{
+		"1":                    1,
+		"48213907":             48213907,
+		"18446744073709551615": 18446744073709551615,
+		"":                     unknownRevision,
+		"0":                    unknownRevision,
+		"007":                  unknownRevision, // "7" spells the same number
+		"+7":                   unknownRevision,
+		"7a":                   unknownRevision,
+		"18446744073709551616": unknownRevision, // beyond 64 bits
+	} {
+		if got := revisionOf(rv); got != want {
+			t.Errorf("revisionOf(%q) = %d, want %d", rv, got, want)
+		}
+	}
+}
+
 func TestApplyMemoBounded(t *testing.T) {
 	m := &applyMemo{size: 3}
 	h := mustDesired(t, 1).hash
@@ -303,7 +330,7 @@ func TestApplyMemoBounded(t *testing.T) {
 	}
 	for i := range 10 {
 		m.remember(key(i), memoEntry{hash: h, resourceVersion: fmt.Sprint(i)})
-		if e, ok := m.lookup(key(i)); !ok || e.resourceVersion != fmt.Sprint(i) {
+		if e, ok := m.lookup(key(i)); !ok || e.revision != revision(i) {
 			t.Fatalf("the entry just remembered (%d) is missing", i)
 		}
 	}
