@@ -495,7 +495,7 @@ func TestFillFromTrimmedDeployment(t *testing.T) {
 }
 
 // BenchmarkMemoRetained reports the heap an applyMemo holds per entry once it remembers
-// about 10,000 applies, as for a city of some 1,900 services: every service's policy,
+// about 10,000 applies, as for a city of about 1,850 services: every service's policy,
 // account, Deployment and Service, some with a budget, an autoscaler (and the replicas
 // handoff's apply) or an Ingress. Keys are built from fresh strings, as a reconcile reads
 // them from its PublicService, and answers carry resourceVersions like the API server's.
