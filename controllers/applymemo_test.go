@@ -1,7 +1,11 @@
 package controllers
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -9,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
@@ -50,6 +55,9 @@ func TestApplyMemoCurrent(t *testing.T) {
 		return d
 	}
 	answer := memoEntry{hash: two.hash, resourceVersion: "10", content: mustContent(t, deployment(nil), two)}
+	// opaque is the same answer from an API server whose resourceVersions are not numbers.
+	opaque := answer
+	opaque.resourceVersion = "a10"
 
 	cases := []struct {
 		name     string
@@ -91,6 +99,12 @@ func TestApplyMemoCurrent(t *testing.T) {
 		{name: "an answer without resourceVersion is not remembered", remember: func(m *applyMemo) {
 			m.remember(portal, memoEntry{hash: two.hash, content: answer.content})
 		}, key: portal, hash: two, live: deployment(nil), want: false},
+		{name: "an opaque resourceVersion, object untouched since", remember: func(m *applyMemo) { m.remember(portal, opaque) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) { d.ResourceVersion = opaque.resourceVersion }), want: true},
+		{name: "an opaque resourceVersion, the spec edited by hand (drift)", remember: func(m *applyMemo) { m.remember(portal, opaque) },
+			key: portal, hash: two, live: deployment(func(d *appsv1.Deployment) {
+				d.ResourceVersion, d.Generation, d.Spec.Replicas = "a11", 2, new(int32(5))
+			}), want: false},
 		{name: "another field manager's apply", remember: func(m *applyMemo) { m.remember(handoff, answer) },
 			key: portal, hash: two, live: deployment(nil), want: false},
 		{name: "forgotten", remember: func(m *applyMemo) { m.remember(portal, answer); m.forget(portal) },
@@ -125,12 +139,12 @@ func TestApplyMemoFollowsStatusChanges(t *testing.T) {
 	if !m.current(k, one, d) {
 		t.Fatal("a status change counts as a change")
 	}
-	if got := m.entries[k].resourceVersion; got != "11" {
-		t.Errorf("remembered resourceVersion = %q, want 11", got)
+	if e, _ := m.lookup(k); e.revision != 11 {
+		t.Errorf("remembered resourceVersion = %d, want 11", e.revision)
 	}
 }
 
-func mustContent(t *testing.T, obj client.Object, d desiredApply) [32]byte {
+func mustContent(t *testing.T, obj client.Object, d desiredApply) digest {
 	t.Helper()
 	h, err := contentHash(obj, d)
 	if err != nil {
@@ -203,6 +217,111 @@ func TestDesiredApplyHash(t *testing.T) {
 	}
 }
 
+// The memo tells entries apart by the configuration's hash, not by their keys (applyMemo): every
+// configuration it sees, each child's and the replicas handoff's, names the object it applies.
+func TestDesiredApplyNamesItsObject(t *testing.T) {
+	svc := testutil.PublicService("portal", "hanoi").UID("uid-svc").Profile(platformv1alpha1.ProfilePortal).
+		Replicas(2, 5).Exposure(platformv1alpha1.ExposurePublic).Host("dichvucong.hanoi.example").TLS("portal-tls").Obj()
+	in := render.Input{Service: svc, Spec: svc.Effective()}
+	withGateway := in
+	withGateway.Options.Gateway = &types.NamespacedName{Namespace: "gateway-system", Name: "city-gateway"}
+	cases := []struct {
+		kind string
+		ac   applyConfiguration
+	}{
+		{"NetworkPolicy", render.NetworkPolicy(in)},
+		{"ServiceAccount", render.ServiceAccount(in)},
+		{"Deployment", render.Deployment(in, true)},
+		{"Deployment", render.Deployment(in, false)},
+		{"Deployment", render.ReplicasHandoff(in, 3)},
+		{"Service", render.Service(in)},
+		{"HorizontalPodAutoscaler", render.HorizontalPodAutoscaler(in)},
+		{"PodDisruptionBudget", render.PodDisruptionBudget(in)},
+		{"Ingress", render.Ingress(in)},
+		{"HTTPRoute", render.HTTPRoute(withGateway)},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%T", tc.ac), func(t *testing.T) {
+			if reflect.ValueOf(tc.ac).IsNil() {
+				t.Fatal("not rendered")
+			}
+			raw, err := json.Marshal(tc.ac)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				APIVersion string            `json:"apiVersion"`
+				Kind       string            `json:"kind"`
+				Metadata   metav1.ObjectMeta `json:"metadata"`
+			}
+			if err := json.Unmarshal(raw, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.APIVersion == "" || got.Kind != tc.kind || got.Metadata.Namespace != "hanoi" || got.Metadata.Name != "portal" {
+				t.Errorf("the configuration names %s %s %s/%s, want %s hanoi/portal",
+					got.APIVersion, got.Kind, got.Metadata.Namespace, got.Metadata.Name, tc.kind)
+			}
+			if _, err := newDesiredApply(tc.ac); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for i, nameless := range []applyConfiguration{
+		&appsv1ac.DeploymentApplyConfiguration{Spec: appsv1ac.DeploymentSpec().WithReplicas(2)},
+		appsv1ac.Deployment("", "hanoi").WithSpec(appsv1ac.DeploymentSpec().WithReplicas(2)),
+	} {
+		if _, err := newDesiredApply(nameless); err == nil {
+			t.Errorf("configuration %d names no object and is hashed", i)
+		}
+	}
+}
+
+// forgetObject drops every manager's entry for the object, and nothing else.
+func TestApplyMemoForgetObject(t *testing.T) {
+	h := mustDesired(t, 1).hash
+	portal := client.ObjectKey{Namespace: "hanoi", Name: "portal"}
+	keys := map[string]memoKey{
+		"operator":                  {kind: "Deployment", key: portal, manager: render.FieldManager},
+		"handoff":                   {kind: "Deployment", key: portal, manager: render.HandoffFieldManager},
+		"another kind":              {kind: "Service", key: portal, manager: render.FieldManager},
+		"another name":              {kind: "Deployment", key: client.ObjectKey{Namespace: "hanoi", Name: "library"}, manager: render.HandoffFieldManager},
+		"another namespace":         {kind: "Deployment", key: client.ObjectKey{Namespace: "hue", Name: "portal"}, manager: render.FieldManager},
+		"another kind, the handoff": {kind: "HorizontalPodAutoscaler", key: portal, manager: render.HandoffFieldManager},
+	}
+	m := &applyMemo{}
+	for _, k := range keys {
+		m.remember(k, memoEntry{hash: h, resourceVersion: "1"})
+	}
+	m.forgetObject("Deployment", portal)
+	for name, k := range keys {
+		_, kept := m.lookup(k)
+		if want := name != "operator" && name != "handoff"; kept != want {
+			t.Errorf("%s: kept = %v, want %v", name, kept, want)
+		}
+	}
+	if got, want := m.len(), len(keys)-2; got != want {
+		t.Errorf("len() = %d, want %d", got, want)
+	}
+}
+
+func TestRevisionOf(t *testing.T) {
+	for rv, want := range map[string]revision{
+		"1":                    1,
+		"48213907":             48213907,
+		"18446744073709551615": 18446744073709551615,
+		"":                     unknownRevision,
+		"0":                    unknownRevision,
+		"007":                  unknownRevision, // "7" spells the same number
+		"+7":                   unknownRevision,
+		"7a":                   unknownRevision,
+		"18446744073709551616": unknownRevision, // beyond 64 bits
+	} {
+		if got := revisionOf(rv); got != want {
+			t.Errorf("revisionOf(%q) = %d, want %d", rv, got, want)
+		}
+	}
+}
+
 func TestApplyMemoBounded(t *testing.T) {
 	m := &applyMemo{size: 3}
 	h := mustDesired(t, 1).hash
@@ -211,7 +330,7 @@ func TestApplyMemoBounded(t *testing.T) {
 	}
 	for i := range 10 {
 		m.remember(key(i), memoEntry{hash: h, resourceVersion: fmt.Sprint(i)})
-		if e, ok := m.entries[key(i)]; !ok || e.resourceVersion != fmt.Sprint(i) {
+		if e, ok := m.lookup(key(i)); !ok || e.revision != revision(i) {
 			t.Fatalf("the entry just remembered (%d) is missing", i)
 		}
 	}
@@ -373,4 +492,57 @@ func TestFillFromTrimmedDeployment(t *testing.T) {
 	if !metav1.IsControlledBy(got, svc) || *got.Spec.Replicas != *whole.Spec.Replicas || !cmp.Equal(got.Status, whole.Status) {
 		t.Errorf("the reconciler's reads differ from the whole Deployment's: %+v", got)
 	}
+}
+
+// BenchmarkMemoRetained reports the heap an applyMemo holds per entry once it remembers
+// about 10,000 applies, as for a city of about 1,850 services: every service's policy,
+// account, Deployment and Service, some with a budget, an autoscaler (and the replicas
+// handoff's apply) or an Ingress. Keys are built from fresh strings, as a reconcile reads
+// them from its PublicService, and answers carry resourceVersions like the API server's.
+func BenchmarkMemoRetained(b *testing.B) {
+	const n = 10_000
+	districts := []string{"construction", "transport", "health", "water", "parks", "schools"}
+	hash := func(s string) desiredApply { return desiredApply{hash: sum([]byte(s))} }
+	retained := func() float64 {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m := &applyMemo{}
+		for i := 0; m.len() < n; i++ {
+			key := client.ObjectKey{
+				Namespace: fmt.Sprintf("city-%s-%d", districts[i%len(districts)], i%97),
+				Name:      fmt.Sprintf("svc-%04d", i),
+			}
+			kinds := []string{"NetworkPolicy", "ServiceAccount", "Deployment", "Service"}
+			if i%2 == 0 {
+				kinds = append(kinds, "PodDisruptionBudget")
+			}
+			if i%3 == 0 {
+				kinds = append(kinds, "HorizontalPodAutoscaler")
+			}
+			if i%4 == 0 {
+				kinds = append(kinds, "Ingress")
+			}
+			for j, kind := range kinds {
+				k := memoKey{kind: kind, key: key, manager: render.FieldManager}
+				rv := strconv.Itoa(48_000_000 + 8*i + j)
+				m.remember(k, memoEntry{hash: hash(rv).hash, resourceVersion: rv, content: hash(kind + rv).hash})
+			}
+			if i%3 == 0 {
+				k := memoKey{kind: "Deployment", key: key, manager: render.HandoffFieldManager}
+				rv := strconv.Itoa(48_000_000 + 8*i + 7)
+				m.remember(k, memoEntry{hash: hash(rv).hash, resourceVersion: rv, content: hash("handoff" + rv).hash})
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		entries := m.len()
+		runtime.KeepAlive(m)
+		return float64(after.HeapAlloc-before.HeapAlloc) / float64(entries)
+	}
+	var perEntry float64
+	for b.Loop() {
+		perEntry = retained()
+	}
+	b.ReportMetric(perEntry, "B/entry")
 }
