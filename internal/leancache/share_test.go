@@ -138,6 +138,27 @@ func TestApplyShares(t *testing.T) {
 	}
 }
 
+// protoObject is an object the informers decode from protobuf.
+type protoObject interface {
+	client.Object
+	Marshal() ([]byte, error)
+	Unmarshal([]byte) error
+}
+
+// decoder is an object's protobuf encoding, and a new object of its kind to decode it into.
+type decoder struct {
+	raw []byte
+	new func() protoObject
+}
+
+func encode(b *testing.B, obj protoObject, newObj func() protoObject) decoder {
+	raw, err := obj.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return decoder{raw, newObj}
+}
+
 // BenchmarkRetainedCity reports the heap that the rendered NetworkPolicies and Deployments of a
 // generated city of 1,700 services hold in the cache, each decoded from its own protobuf as an
 // informer does and passed through the caches' transforms, without Share and with it.
@@ -154,37 +175,12 @@ func BenchmarkRetainedCity(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	type decoder struct {
-		raw []byte
-		new func() interface {
-			client.Object
-			Unmarshal([]byte) error
-		}
-	}
 	var objs []decoder
 	for i := range rendered.NetworkPolicies {
-		raw, err := rendered.NetworkPolicies[i].Marshal()
-		if err != nil {
-			b.Fatal(err)
-		}
-		objs = append(objs, decoder{raw, func() interface {
-			client.Object
-			Unmarshal([]byte) error
-		} {
-			return &networkingv1.NetworkPolicy{}
-		}})
+		objs = append(objs, encode(b, &rendered.NetworkPolicies[i], func() protoObject { return &networkingv1.NetworkPolicy{} }))
 	}
 	for i := range rendered.Deployments {
-		raw, err := rendered.Deployments[i].Marshal()
-		if err != nil {
-			b.Fatal(err)
-		}
-		objs = append(objs, decoder{raw, func() interface {
-			client.Object
-			Unmarshal([]byte) error
-		} {
-			return &appsv1.Deployment{}
-		}})
+		objs = append(objs, encode(b, &rendered.Deployments[i], func() protoObject { return &appsv1.Deployment{} }))
 	}
 	lean := leancache.Apply(cache.Options{})
 	retained := func(sharing bool) float64 {
