@@ -30,7 +30,8 @@ func TestMemoryLimit(t *testing.T) {
 	}
 
 	root := write(t, namespace+"---\n"+deployment("          limits:\n            memory: 192Mi\n")+
-		"        env:\n        - name: GOGC\n          value: \"50\"\n        - name: POD_NAME\n          valueFrom:\n            fieldRef:\n              fieldPath: metadata.name\n")
+		"        env:\n        - name: GOGC\n          value: \"50\"\n"+
+		"        - name: POD_NAME\n          valueFrom:\n            fieldRef:\n              fieldPath: metadata.name\n")
 	c, err := readManagerContainer(root)
 	if err != nil {
 		t.Fatal(err)
