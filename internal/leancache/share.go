@@ -15,10 +15,12 @@ import (
 )
 
 // maxSharedLabelSets bounds the label sets that labelSets holds: at 1,700 services the caches
-// hold about 30,000 label maps (metadata labels and selectors) of 3,700 contents. When the
-// table is full it starts again empty: what cached objects already share stays shared, and the
-// table never holds more than this many sets that no cached object uses any more.
-const maxSharedLabelSets = 1 << 15
+// hold about 30,000 label maps (metadata labels and selectors) of 3,700 contents, so the table
+// has room for a city four times as large. When it is full it starts again empty: what cached
+// objects already share stays shared. The table keeps the sets of deleted objects until then
+// (at most this many, about 8 MB), which is why pods' labels, new at every rollout (their
+// pod-template-hash), are not shared.
+const maxSharedLabelSets = 1 << 14
 
 // labelSets is the process's table of label sets by content (see Share).
 var labelSets = newLabelTable(maxSharedLabelSets)
@@ -80,7 +82,7 @@ func (t *labelTable) len() int {
 }
 
 // Share makes a cached object share what many cached objects hold the same of: its label maps
-// (metadata labels, and the selectors of NetworkPolicies and their peers, Deployments and the
+// (metadata labels except a pod's, and the selectors of NetworkPolicies and their peers, Deployments and the
 // other workloads, Services and PodDisruptionBudgets) become one map per content across the
 // caches, and its namespace and owner references canonical strings (unique.Make). A service's
 // children carry the same labels, and its name is in the peers of every policy that admits or
@@ -91,7 +93,9 @@ func (t *labelTable) len() int {
 // the caches should. Share never changes what an object holds, only where.
 func Share(in any) (any, error) {
 	if obj, ok := in.(metav1.Object); ok {
-		obj.SetLabels(labelSets.intern(obj.GetLabels()))
+		if _, pod := in.(*corev1.Pod); !pod {
+			obj.SetLabels(labelSets.intern(obj.GetLabels()))
+		}
 		obj.SetNamespace(canonical(obj.GetNamespace()))
 		owners := obj.GetOwnerReferences()
 		for i := range owners {

@@ -1,6 +1,7 @@
 package leancache_test
 
 import (
+	"maps"
 	"reflect"
 	"runtime"
 	"testing"
@@ -123,18 +124,30 @@ func TestShareLeavesEmptyAlone(t *testing.T) {
 	}
 }
 
-// TestApplyShares: the caches' transforms, the default one included, share label maps.
+// TestApplyShares: the caches' transforms, the default one and the kinds' own, share label
+// maps, except a pod's (a new set at every rollout, which the bounded table would keep).
 func TestApplyShares(t *testing.T) {
 	o := leancache.Apply(cache.Options{})
-	a := transform(t, o.DefaultTransform, policy("portal"))
-	var b client.Object
+	policy := transform(t, o.DefaultTransform, policy("portal"))
+	var deploy, pod client.Object
 	for obj, by := range o.ByObject {
-		if _, ok := obj.(*corev1.Pod); ok {
-			b = transform(t, by.Transform, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "portal-1", Labels: labelsOf("portal")}})
+		switch obj.(type) {
+		case *appsv1.Deployment:
+			d := deployment(t)
+			d.Labels = labelsOf("portal")
+			deploy = transform(t, by.Transform, d)
+		case *corev1.Pod:
+			pod = transform(t, by.Transform, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "portal-1", Labels: labelsOf("portal")}})
 		}
 	}
-	if b == nil || !same(a.GetLabels(), b.GetLabels()) {
-		t.Error("a policy and a pod with the same labels, through the caches' transforms: two maps, want one")
+	if deploy == nil || !same(policy.GetLabels(), deploy.GetLabels()) {
+		t.Error("a policy and a Deployment with the same labels, through the caches' transforms: two maps, want one")
+	}
+	if pod == nil {
+		t.Fatal("no transform for pods")
+	}
+	if same(policy.GetLabels(), pod.GetLabels()) || !maps.Equal(pod.GetLabels(), labelsOf("portal")) {
+		t.Errorf("a pod's labels %v: shared with a policy's, or changed", pod.GetLabels())
 	}
 }
 
