@@ -214,6 +214,7 @@ func (b *benchmark) runN(ctx context.Context, n int) (bench.Result, error) {
 	for rep := 1; rep <= b.repeat; rep++ {
 		r.rep = rep
 		var run bench.Run
+		run.Floor.Progress = bench.FloorSkipped
 		if b.floor {
 			if run.Floor, err = b.runFloor(ctx, r); err != nil {
 				return res, fmt.Errorf("floor: %w", err)

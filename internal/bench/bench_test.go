@@ -185,6 +185,17 @@ func TestCheckAndTable(t *testing.T) {
 		}
 	}
 
+	alone := complete(10)
+	alone.Floor = Floor{Progress: FloorSkipped}
+	alone.Operator.Ratio = nil
+	r = &Report{Commit: "abc", Results: []Result{{N: 20, Runs: []Run{alone}, Median: Median([]Run{alone})}}}
+	if table := Table(Rows(r)); !strings.Contains(table, "| 20 | "+FloorSkipped+" | 20 s |") {
+		t.Errorf("the operator measured alone: the floor's cell does not say it was skipped:\n%s", table)
+	}
+	if err := Check(r); err == nil || !strings.Contains(err.Error(), "floor is \""+FloorSkipped) {
+		t.Errorf("the operator measured alone: check %v, want the skipped floor named", err)
+	}
+
 	incomplete := complete(10)
 	incomplete.Operator.ProofTrueSeconds = nil
 	incomplete.Operator.Converged, incomplete.Operator.Progress = false, "did not converge in 1m00s: 3/20"

@@ -87,6 +87,9 @@ type Run struct {
 	Operator Operator `json:"operator"`
 }
 
+// FloorSkipped is a floor's Progress when the benchmark ran the operator alone (-floor=false).
+const FloorSkipped = "skipped (-floor=false)"
+
 // Floor is the children applied directly.
 type Floor struct {
 	Converged bool `json:"converged"`
@@ -424,7 +427,10 @@ func Rows(r *Report) [][]string {
 			controllersP99(o.Controllers),
 			pair(o.RSSMiB, o.PeakRSSMiB, "%.0f MiB"), cpu(o.CPUSeconds), secs(o.AuditSeconds),
 			pair(o.ProofFalseSeconds, o.ProofTrueSeconds, "%.1f s")}
-		if !m.Floor.Converged {
+		switch {
+		case m.Floor.Progress == FloorSkipped:
+			row[1] = FloorSkipped
+		case !m.Floor.Converged:
 			row[1] = "did not converge: " + m.Floor.Progress
 		}
 		if !o.Converged {
@@ -531,7 +537,7 @@ func Check(r *Report) error {
 			errs = append(errs, fmt.Errorf("%d services: no runs", res.N))
 		}
 		for i, cell := range Rows(&Report{Results: []Result{res}})[0] {
-			if strings.Contains(cell, Missing) || strings.HasPrefix(cell, "did not converge") {
+			if strings.Contains(cell, Missing) || strings.HasPrefix(cell, "did not converge") || cell == FloorSkipped {
 				errs = append(errs, fmt.Errorf("%d services: %s is %q", res.N, Header[i], cell))
 			}
 		}
