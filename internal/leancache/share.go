@@ -100,8 +100,7 @@ func Share(in any) (any, error) {
 		owners := obj.GetOwnerReferences()
 		for i := range owners {
 			o := &owners[i]
-			o.APIVersion, o.Kind, o.Name = canonical(o.APIVersion), canonical(o.Kind), canonical(o.Name)
-			o.UID = unique.Make(o.UID).Value()
+			o.APIVersion, o.Kind, o.Name, o.UID = canonical(o.APIVersion), canonical(o.Kind), canonical(o.Name), canonical(o.UID)
 		}
 	}
 	switch o := in.(type) {
@@ -129,7 +128,8 @@ func Share(in any) (any, error) {
 	return in, nil
 }
 
-func canonical(s string) string {
+// canonical returns the process's one copy of s (a namespace, a UID).
+func canonical[S ~string](s S) S {
 	if s == "" {
 		return s
 	}
