@@ -125,6 +125,7 @@ func run(ctx context.Context, f options.Manager) error {
 		Options:                 renderOpts,
 		ClusterDomain:           f.ClusterDomain,
 		MaxConcurrentReconciles: f.PublicServiceConcurrency,
+		FirstRenderHold:         f.FirstRenderHold,
 
 		SkipConnectivityVerification: !f.VerifyConnectivity,
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -46,9 +47,13 @@ type PublicServiceReconciler struct {
 	APIReader client.Reader
 	// MaxConcurrentReconciles is how many services reconcile at once; 0 means one.
 	MaxConcurrentReconciles int
+	// FirstRenderHold bounds how long a new service's first render waits while PublicServices
+	// keep arriving (firstrender.go); 0 renders every service at once.
+	FirstRenderHold time.Duration
 
-	applied applyMemo       // the last apply of each child (applymemo.go)
-	pending pendingServices // what the controller's queue holds (pending.go)
+	applied  applyMemo       // the last apply of each child (applymemo.go)
+	pending  pendingServices // what the controller's queue holds (pending.go)
+	arrivals arrivals        // when services arrive, and which wait for their first render (firstrender.go)
 }
 
 // scope is the state of one reconcile, passed from step to step. Steps record what they
@@ -87,13 +92,20 @@ type step struct {
 func (r *PublicServiceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
 	svc := &platformv1alpha1.PublicService{}
 	if err := r.Get(ctx, req.NamespacedName, svc); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.arrivals.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !svc.DeletionTimestamp.IsZero() {
+		r.arrivals.forget(req.NamespacedName)
 		return ctrl.Result{}, nil // children go with their owner references
 	}
 	if r.namespaceTerminating(ctx, svc.Namespace) {
 		return ctrl.Result{}, nil // nothing can be created there any more; everything goes with it
+	}
+	if wait, err := r.holdFirstRender(ctx, svc); err != nil || wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, err
 	}
 
 	s := &scope{svc: svc, spec: svc.Effective()}

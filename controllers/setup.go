@@ -96,7 +96,8 @@ func (r *PublicServiceReconciler) controller(mgr ctrl.Manager) *builder.TypedBui
 		Owns(&policyv1.PodDisruptionBudget{}).
 		// A burst of related changes (a city's consumers arriving) makes one reconcile.
 		Watches(&platformv1alpha1.PublicService{}, enqueueMapped(r.relatedServices, afterRelatedChange),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+											builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&platformv1alpha1.PublicService{}, r.arrivals.handler()). // a city still arriving (firstrender.go)
 		Watches(&platformv1alpha1.NetworkZone{}, handler.EnqueueRequestsFromMapFunc(r.servicesUsingZone),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})). // a zone's status never changes a service
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.servicesInNamespace),

@@ -102,6 +102,7 @@ var _ = BeforeSuite(func() {
 		APIReader: mgr.GetAPIReader(),
 		// main.go's default, so the specs run with concurrent reconciles.
 		MaxConcurrentReconciles: options.DefaultPublicServiceConcurrency,
+		FirstRenderHold:         options.DefaultFirstRenderHold,
 	}
 	Expect(services.SetupWithManager(mgr)).To(Succeed())
 	connectivity := &ConnectivityReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("smartcity-operator"), Options: services.Options,

@@ -3,6 +3,7 @@ package options
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -15,6 +16,10 @@ const (
 	DefaultNetworkZoneConcurrency   = 2
 	DefaultConnectivityConcurrency  = 2
 )
+
+// DefaultFirstRenderHold is --first-render-hold's default: longer than a city of 1,700
+// services takes to arrive when applied at once on two cores (about 160 s).
+const DefaultFirstRenderHold = 3 * time.Minute
 
 // Manager are the operator's command-line options.
 type Manager struct {
@@ -40,6 +45,8 @@ type Manager struct {
 	NetworkZoneConcurrency int
 	// ConnectivityConcurrency is --connectivity-concurrency.
 	ConnectivityConcurrency int
+	// FirstRenderHold is --first-render-hold.
+	FirstRenderHold time.Duration
 	// PprofAddr is --pprof-bind-address.
 	PprofAddr string
 	// Render are the flags that shape rendering, shared with kubectl city.
@@ -66,6 +73,10 @@ func AddManagerFlags(fs *pflag.FlagSet, o *Manager) {
 		"How many NetworkZones reconcile at once.")
 	fs.IntVar(&o.ConnectivityConcurrency, "connectivity-concurrency", DefaultConnectivityConcurrency,
 		"How many services have their connectivity verified at once.")
+	fs.DurationVar(&o.FirstRenderHold, "first-render-hold", DefaultFirstRenderHold,
+		"How long at most a new service's first render waits, while PublicServices keep arriving, for the "+
+			"services and zones its spec names and, when it admits a namespace, for that namespace's consumers; "+
+			"0 renders each service as it arrives.")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0",
 		"Address of the Go profiling endpoints (/debug/pprof/); 0 disables them. Unauthenticated: bind it to loopback.")
 	AddRenderFlags(fs, &o.Render)
@@ -86,6 +97,9 @@ func (o Manager) Validate() error {
 		if c.value < 1 {
 			errs = append(errs, fmt.Errorf("%s must be at least 1, not %d", c.flag, c.value))
 		}
+	}
+	if o.FirstRenderHold < 0 {
+		errs = append(errs, fmt.Errorf("--first-render-hold must not be negative, not %s", o.FirstRenderHold))
 	}
 	return errors.Join(errs...)
 }

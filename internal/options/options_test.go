@@ -2,6 +2,7 @@ package options_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/pflag"
@@ -78,13 +79,17 @@ func TestManagerValidate(t *testing.T) {
 	}{
 		{name: "default concurrency", want: options.Manager{PublicServiceConcurrency: options.DefaultPublicServiceConcurrency,
 			NetworkZoneConcurrency: options.DefaultNetworkZoneConcurrency, ConnectivityConcurrency: options.DefaultConnectivityConcurrency,
-			PprofAddr: "0"}},
+			FirstRenderHold: options.DefaultFirstRenderHold, PprofAddr: "0"}},
 		{name: "every concurrency flag and pprof", args: []string{"--publicservice-concurrency=8", "--networkzone-concurrency=1",
-			"--connectivity-concurrency=3", "--pprof-bind-address=127.0.0.1:6060"},
+			"--connectivity-concurrency=3", "--pprof-bind-address=127.0.0.1:6060", "--first-render-hold=0"},
 			want: options.Manager{PublicServiceConcurrency: 8, NetworkZoneConcurrency: 1, ConnectivityConcurrency: 3, PprofAddr: "127.0.0.1:6060"}},
+		{name: "a longer hold", args: []string{"--first-render-hold=5m"}, want: options.Manager{
+			PublicServiceConcurrency: options.DefaultPublicServiceConcurrency, NetworkZoneConcurrency: options.DefaultNetworkZoneConcurrency,
+			ConnectivityConcurrency: options.DefaultConnectivityConcurrency, FirstRenderHold: 5 * time.Minute, PprofAddr: "0"}},
 		{name: "zero workers", args: []string{"--publicservice-concurrency=0"}, wantErr: "--publicservice-concurrency must be at least 1, not 0"},
-		{name: "every error at once", args: []string{"--networkzone-concurrency=-1", "--connectivity-concurrency=0"},
-			wantErr: "--networkzone-concurrency must be at least 1, not -1\n--connectivity-concurrency must be at least 1, not 0"},
+		{name: "every error at once", args: []string{"--networkzone-concurrency=-1", "--connectivity-concurrency=0", "--first-render-hold=-1s"},
+			wantErr: "--networkzone-concurrency must be at least 1, not -1\n--connectivity-concurrency must be at least 1, not 0\n" +
+				"--first-render-hold must not be negative, not -1s"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +104,7 @@ func TestManagerValidate(t *testing.T) {
 				return
 			}
 			got := options.Manager{PublicServiceConcurrency: o.PublicServiceConcurrency, NetworkZoneConcurrency: o.NetworkZoneConcurrency,
-				ConnectivityConcurrency: o.ConnectivityConcurrency, PprofAddr: o.PprofAddr}
+				ConnectivityConcurrency: o.ConnectivityConcurrency, FirstRenderHold: o.FirstRenderHold, PprofAddr: o.PprofAddr}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("flags (-want +got):\n%s", diff)
 			}

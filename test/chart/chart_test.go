@@ -167,6 +167,7 @@ var flagValues = map[string]struct {
 	"publicservice-concurrency":    {"operator.publicServiceConcurrency", 7, "--publicservice-concurrency=7"},
 	"networkzone-concurrency":      {"operator.networkZoneConcurrency", 5, "--networkzone-concurrency=5"},
 	"connectivity-concurrency":     {"operator.connectivityConcurrency", 3, "--connectivity-concurrency=3"},
+	"first-render-hold":            {"operator.firstRenderHold", "5m", "--first-render-hold=5m"},
 	"pprof-bind-address":           {"operator.pprofBindAddress", "127.0.0.1:6060", "--pprof-bind-address=127.0.0.1:6060"},
 	"gateway":                      {"operator.gateway", "gw/public", "--gateway=gw/public"},
 	"ingress-class":                {"operator.ingressClass", "nginx", "--ingress-class=nginx"},

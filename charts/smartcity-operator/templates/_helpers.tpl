@@ -65,6 +65,7 @@ flag whose value is set (not null, not ""); a flag left out keeps the operator's
   (list "publicservice-concurrency" $o.publicServiceConcurrency)
   (list "networkzone-concurrency" $o.networkZoneConcurrency)
   (list "connectivity-concurrency" $o.connectivityConcurrency)
+  (list "first-render-hold" $o.firstRenderHold)
   (list "pprof-bind-address" $o.pprofBindAddress)
   (list "gateway" $o.gateway)
   (list "ingress-class" $o.ingressClass)

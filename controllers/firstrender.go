@@ -1,0 +1,176 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/intent"
+)
+
+// This file holds back a new service's first render while the city is still arriving.
+//
+// A policy names a peer only in a flow both sides consent to, so a service rendered before a
+// peer it names exists is rendered again when the peer arrives, and a provider that admits a
+// whole namespace is rendered again for each of its consumers that arrives after it. When a
+// city is applied at once (kubectl apply -f, a GitOps sync), most services have such a peer
+// still to come. Their first render waits while PublicServices keep arriving, until what they
+// wait for exists, so that their first policy is already the one they keep. No pod runs
+// meanwhile: the policy still comes first.
+
+// arrivalQuiet is how long after the latest PublicService arrived the city counts as
+// arrived: a service still waiting then is rendered without what it waits for.
+const arrivalQuiet = 3 * time.Second
+
+// arrivals tracks when PublicServices arrive and since when each held service waits. Its zero
+// value is ready to use; it is safe for concurrent use.
+type arrivals struct {
+	mu sync.Mutex
+	// last is when the latest PublicService arrived, as this process saw it.
+	last time.Time
+	// since is when each held service was first held.
+	since map[types.NamespacedName]time.Time
+}
+
+// observe records that a PublicService arrived at now.
+func (a *arrivals) observe(now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if now.After(a.last) {
+		a.last = now
+	}
+}
+
+// hold returns how long the first render of key waits, at most: 0 when it waits for nothing
+// (waiting false), when no PublicService arrived within arrivalQuiet, or when it has waited
+// limit already. A service held for the first time counts as an arrival (its own creation
+// event may reach the handler after its reconcile starts).
+func (a *arrivals) hold(key types.NamespacedName, waiting bool, now time.Time, limit time.Duration) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !waiting || limit <= 0 {
+		delete(a.since, key)
+		return 0
+	}
+	since, ok := a.since[key]
+	if !ok {
+		if a.since == nil {
+			a.since = map[types.NamespacedName]time.Time{}
+		}
+		since = now
+		a.since[key] = now
+		if now.After(a.last) {
+			a.last = now
+		}
+	}
+	left := min(a.last.Add(arrivalQuiet).Sub(now), since.Add(limit).Sub(now))
+	if left <= 0 {
+		delete(a.since, key)
+		return 0
+	}
+	return left
+}
+
+// forget drops what is recorded about key (a deleted service).
+func (a *arrivals) forget(key types.NamespacedName) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.since, key)
+}
+
+// held is how many services wait for their first render.
+func (a *arrivals) held() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.since)
+}
+
+// arrivalHandler records each PublicService's creation; it enqueues nothing.
+func (a *arrivals) handler() handler.EventHandler {
+	return handler.Funcs{
+		CreateFunc: func(context.Context, event.CreateEvent, requestQueue) { a.observe(time.Now()) },
+	}
+}
+
+// holdFirstRender returns how long svc's first render waits (0: render now). It waits only
+// before the service's NetworkPolicy exists, and only for what that policy would miss.
+func (r *PublicServiceReconciler) holdFirstRender(ctx context.Context, svc *platformv1alpha1.PublicService) (time.Duration, error) {
+	key := client.ObjectKeyFromObject(svc)
+	if r.FirstRenderHold <= 0 {
+		return 0, nil
+	}
+	awaited, err := r.firstRenderAwaits(ctx, svc)
+	if err != nil {
+		return 0, err
+	}
+	d := r.arrivals.hold(key, len(awaited) > 0, time.Now(), r.FirstRenderHold)
+	if d > 0 {
+		ctrl.LoggerFrom(ctx).V(1).Info("Holding the first render while services arrive", "awaiting", awaited, "recheckIn", d)
+	}
+	return d, nil
+}
+
+// firstRenderAwaits lists what svc's first policy would miss: the services and zones its spec
+// names that do not exist yet ("namespace/name", "zone/name"), and the namespaces whose
+// consumers it admits ("namespace/*": more of them may come). It is empty once the service's
+// NetworkPolicy exists.
+func (r *PublicServiceReconciler) firstRenderAwaits(ctx context.Context, svc *platformv1alpha1.PublicService) ([]string, error) {
+	key := client.ObjectKeyFromObject(svc)
+	err := r.Get(ctx, key, &networkingv1.NetworkPolicy{}, client.UnsafeDisableDeepCopy)
+	switch {
+	case err == nil:
+		return nil, nil // rendered before
+	case !apierrors.IsNotFound(err):
+		return nil, fmt.Errorf("failed to get NetworkPolicy: %w", err)
+	}
+	var awaited []string
+	for _, k := range append(intent.ConsumedKeys(svc), intent.AdmittedKeys(svc)...) {
+		if intent.IsNamespaceKey(k) {
+			awaited = append(awaited, k)
+			continue
+		}
+		peer := parseKey(k)
+		if peer == key {
+			continue
+		}
+		missing, err := r.missing(ctx, "PublicService", peer, &platformv1alpha1.PublicService{})
+		if err != nil {
+			return nil, err
+		}
+		if missing {
+			awaited = append(awaited, k)
+		}
+	}
+	for _, name := range intent.ZoneNames(svc) {
+		missing, err := r.missing(ctx, "NetworkZone", types.NamespacedName{Name: name}, &platformv1alpha1.NetworkZone{})
+		if err != nil {
+			return nil, err
+		}
+		if missing {
+			awaited = append(awaited, "zone/"+name)
+		}
+	}
+	return awaited, nil
+}
+
+// missing reports whether the cache has no object of key.
+func (r *PublicServiceReconciler) missing(ctx context.Context, kind string, key types.NamespacedName, obj client.Object) (bool, error) {
+	err := r.Get(ctx, key, obj, client.UnsafeDisableDeepCopy)
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("failed to get %s %s: %w", kind, key, err)
+	}
+	return false, nil
+}

@@ -1,0 +1,126 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
+	"github.com/smartcity-io/smartcity-operator/internal/testutil"
+)
+
+func TestArrivalsHold(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	a := types.NamespacedName{Namespace: "city", Name: "a"}
+	b := types.NamespacedName{Namespace: "city", Name: "b"}
+	const limit = time.Minute
+
+	var arr arrivals
+	if d := arr.hold(a, false, t0, limit); d != 0 {
+		t.Errorf("a service that waits for nothing is held %s", d)
+	}
+	if d := arr.hold(a, true, t0, 0); d != 0 {
+		t.Errorf("with the hold off, a service is held %s", d)
+	}
+	// A service held for the first time counts as an arrival: it waits arrivalQuiet.
+	if d := arr.hold(a, true, t0, limit); d != arrivalQuiet {
+		t.Errorf("first hold = %s, want %s", d, arrivalQuiet)
+	}
+	// Another arrival a second later moves the end of the wait.
+	arr.observe(t0.Add(time.Second))
+	if d := arr.hold(a, true, t0.Add(2*time.Second), limit); d != 2*time.Second {
+		t.Errorf("hold after a later arrival = %s, want 2s", d)
+	}
+	if arr.held() != 1 {
+		t.Errorf("held() = %d, want 1", arr.held())
+	}
+	// Once the city is quiet, the service is rendered and no longer counted.
+	if d := arr.hold(a, true, t0.Add(time.Second+arrivalQuiet), limit); d != 0 {
+		t.Errorf("hold once quiet = %s, want 0", d)
+	}
+	if arr.held() != 0 {
+		t.Errorf("held() after the render = %d, want 0", arr.held())
+	}
+
+	// Arrivals that never stop: the wait ends at the limit.
+	start := t0.Add(time.Hour)
+	var busy arrivals
+	var last time.Duration
+	for now := start; now.Sub(start) <= 2*limit; now = now.Add(time.Second) {
+		busy.observe(now)
+		d := busy.hold(b, true, now, limit)
+		if d == 0 {
+			last = now.Sub(start)
+			break
+		}
+		if d > limit-now.Sub(start) {
+			t.Fatalf("at %s the hold is %s, past the limit", now.Sub(start), d)
+		}
+	}
+	if last != limit {
+		t.Errorf("under endless arrivals the hold ended after %s, want %s", last, limit)
+	}
+
+	// forget drops a deleted service.
+	busy.observe(start)
+	busy.hold(b, true, start, limit)
+	busy.forget(b)
+	if busy.held() != 0 {
+		t.Errorf("held() after forget = %d, want 0", busy.held())
+	}
+}
+
+func TestFirstRenderAwaits(t *testing.T) {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, platformv1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	existing := []client.Object{
+		testutil.PublicService("provider", "b").Obj(),
+		testutil.PublicService("consumer", "c").Obj(),
+		testutil.NetworkZone("hospital-lan").Obj(),
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "city", Name: "rendered"}},
+	}
+	r := &PublicServiceReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(existing...).Build()}
+
+	for _, tc := range []struct {
+		name string
+		svc  *platformv1alpha1.PublicService
+		want []string
+	}{
+		{"names nothing", testutil.PublicService("a", "city").Obj(), nil},
+		{"its peers exist", testutil.PublicService("a", "city").Consumes("provider", "b").
+			AllowFromService("consumer", "c").Obj(), nil},
+		{"a consumed service is missing", testutil.PublicService("a", "city").Consumes("provider", "b").
+			Consumes("later", "").Obj(), []string{"city/later"}},
+		{"an admitted service is missing", testutil.PublicService("a", "city").AllowFromService("later", "c").Obj(),
+			[]string{"c/later"}},
+		{"it admits a namespace", testutil.PublicService("a", "city").AllowFromNamespace("c").Obj(), []string{"c/*"}},
+		{"a zone is missing", testutil.PublicService("a", "city").Exposure(platformv1alpha1.ExposureCityNetwork).
+			AllowFromZone("hospital-lan").AllowFromZone("later-zone").Obj(), []string{"zone/later-zone"}},
+		{"it names itself", testutil.PublicService("a", "city").AllowFromService("a", "").Obj(), nil},
+		{"its policy exists", testutil.PublicService("rendered", "city").Consumes("later", "").
+			AllowFromNamespace("c").Obj(), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := r.firstRenderAwaits(context.Background(), tc.svc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("firstRenderAwaits (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
