@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -123,15 +124,14 @@ func (r *PublicServiceReconciler) holdFirstRender(ctx context.Context, svc *plat
 // firstRenderAwaits lists what svc's first policy would miss: the services and zones its spec
 // names that do not exist yet ("namespace/name", "zone/name"), and the namespaces whose
 // consumers it admits ("namespace/*": more of them may come). It is empty once the service's
-// NetworkPolicy exists.
+// NetworkPolicy or Deployment exists: a policy deleted under running pods is restored at once.
 func (r *PublicServiceReconciler) firstRenderAwaits(ctx context.Context, svc *platformv1alpha1.PublicService) ([]string, error) {
 	key := client.ObjectKeyFromObject(svc)
-	err := r.Get(ctx, key, &networkingv1.NetworkPolicy{}, client.UnsafeDisableDeepCopy)
-	switch {
-	case err == nil:
-		return nil, nil // rendered before
-	case !apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("failed to get NetworkPolicy: %w", err)
+	for kind, obj := range map[string]client.Object{"NetworkPolicy": &networkingv1.NetworkPolicy{}, "Deployment": &appsv1.Deployment{}} {
+		missing, err := r.missing(ctx, kind, key, obj)
+		if err != nil || !missing {
+			return nil, err // rendered before
+		}
 	}
 	var awaited []string
 	for _, k := range append(intent.ConsumedKeys(svc), intent.AdmittedKeys(svc)...) {

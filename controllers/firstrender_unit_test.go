@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -91,6 +92,7 @@ func TestFirstRenderAwaits(t *testing.T) {
 		testutil.PublicService("consumer", "c").Obj(),
 		testutil.NetworkZone("hospital-lan").Obj(),
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "city", Name: "rendered"}},
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "city", Name: "running"}},
 	}
 	r := &PublicServiceReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(existing...).Build()}
 
@@ -111,6 +113,9 @@ func TestFirstRenderAwaits(t *testing.T) {
 			AllowFromZone("hospital-lan").AllowFromZone("later-zone").Obj(), []string{"zone/later-zone"}},
 		{"it names itself", testutil.PublicService("a", "city").AllowFromService("a", "").Obj(), nil},
 		{"its policy exists", testutil.PublicService("rendered", "city").Consumes("later", "").
+			AllowFromNamespace("c").Obj(), nil},
+		// Its policy was deleted under running pods: restored at once.
+		{"its Deployment exists", testutil.PublicService("running", "city").Consumes("later", "").
 			AllowFromNamespace("c").Obj(), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
