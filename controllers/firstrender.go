@@ -89,13 +89,6 @@ func (a *arrivals) forget(key types.NamespacedName) {
 	delete(a.since, key)
 }
 
-// held is how many services wait for their first render.
-func (a *arrivals) held() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.since)
-}
-
 // arrivalHandler records each PublicService's creation; it enqueues nothing.
 func (a *arrivals) handler() handler.EventHandler {
 	return handler.Funcs{

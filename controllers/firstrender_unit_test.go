@@ -41,15 +41,15 @@ func TestArrivalsHold(t *testing.T) {
 	if d := arr.hold(a, true, t0.Add(2*time.Second), limit); d != 2*time.Second {
 		t.Errorf("hold after a later arrival = %s, want 2s", d)
 	}
-	if arr.held() != 1 {
-		t.Errorf("held() = %d, want 1", arr.held())
+	if len(arr.since) != 1 {
+		t.Errorf("held services = %d, want 1", len(arr.since))
 	}
 	// Once the city is quiet, the service is rendered and no longer counted.
 	if d := arr.hold(a, true, t0.Add(time.Second+arrivalQuiet), limit); d != 0 {
 		t.Errorf("hold once quiet = %s, want 0", d)
 	}
-	if arr.held() != 0 {
-		t.Errorf("held() after the render = %d, want 0", arr.held())
+	if len(arr.since) != 0 {
+		t.Errorf("held services after the render = %d, want 0", len(arr.since))
 	}
 
 	// Arrivals that never stop: the wait ends at the limit.
@@ -75,8 +75,8 @@ func TestArrivalsHold(t *testing.T) {
 	busy.observe(start)
 	busy.hold(b, true, start, limit)
 	busy.forget(b)
-	if busy.held() != 0 {
-		t.Errorf("held() after forget = %d, want 0", busy.held())
+	if len(busy.since) != 0 {
+		t.Errorf("held services after forget = %d, want 0", len(busy.since))
 	}
 }
 
