@@ -33,14 +33,21 @@ import (
 // arrived: a service still waiting then is rendered without what it waits for.
 const arrivalQuiet = 3 * time.Second
 
-// arrivals tracks when PublicServices arrive and since when each held service waits. Its zero
-// value is ready to use; it is safe for concurrent use.
+// arrivals tracks when PublicServices arrive and which services wait for their first render.
+// Its zero value is ready to use; it is safe for concurrent use.
 type arrivals struct {
 	mu sync.Mutex
 	// last is when the latest PublicService arrived, as this process saw it.
 	last time.Time
-	// since is when each held service was first held.
-	since map[types.NamespacedName]time.Time
+	// held records each service held since its first reconcile, until it is rendered.
+	held map[types.NamespacedName]holdState
+}
+
+// holdState is one service's hold: since when it waits, and whether its wait is over (it is
+// not held again, even when its first render fails and is retried).
+type holdState struct {
+	since    time.Time
+	released bool
 }
 
 // observe records that a PublicService arrived at now.
@@ -53,43 +60,44 @@ func (a *arrivals) observe(now time.Time) {
 }
 
 // hold returns how long the first render of key waits, at most: 0 when it waits for nothing
-// (waiting false), when no PublicService arrived within arrivalQuiet, or when it has waited
-// limit already. A service held for the first time counts as an arrival (its own creation
-// event may reach the handler after its reconcile starts).
+// (waiting false: its record goes), when no PublicService arrived within arrivalQuiet, or when
+// it has waited limit already; once 0, it stays 0 until the service is rendered. A service held
+// for the first time counts as an arrival (its own creation event may reach the handler after
+// its reconcile starts).
 func (a *arrivals) hold(key types.NamespacedName, waiting bool, now time.Time, limit time.Duration) time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !waiting || limit <= 0 {
-		delete(a.since, key)
+		delete(a.held, key)
 		return 0
 	}
-	since, ok := a.since[key]
-	if !ok {
-		if a.since == nil {
-			a.since = map[types.NamespacedName]time.Time{}
+	st, ok := a.held[key]
+	switch {
+	case st.released:
+		return 0
+	case !ok:
+		if a.held == nil {
+			a.held = map[types.NamespacedName]holdState{}
 		}
-		since = now
-		a.since[key] = now
+		st.since = now
 		if now.After(a.last) {
 			a.last = now
 		}
 	}
-	left := min(a.last.Add(arrivalQuiet).Sub(now), since.Add(limit).Sub(now))
-	if left <= 0 {
-		delete(a.since, key)
-		return 0
-	}
-	return left
+	left := min(a.last.Add(arrivalQuiet).Sub(now), st.since.Add(limit).Sub(now))
+	st.released = left <= 0
+	a.held[key] = st
+	return max(left, 0)
 }
 
 // forget drops what is recorded about key (a deleted service).
 func (a *arrivals) forget(key types.NamespacedName) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	delete(a.since, key)
+	delete(a.held, key)
 }
 
-// arrivalHandler records each PublicService's creation; it enqueues nothing.
+// handler records each PublicService's creation; it enqueues nothing.
 func (a *arrivals) handler() handler.EventHandler {
 	return handler.Funcs{
 		CreateFunc: func(context.Context, event.CreateEvent, requestQueue) { a.observe(time.Now()) },
@@ -97,12 +105,13 @@ func (a *arrivals) handler() handler.EventHandler {
 }
 
 // holdFirstRender returns how long svc's first render waits (0: render now). It waits only
-// before the service's NetworkPolicy exists, and only for what that policy would miss.
+// while the service has neither a NetworkPolicy nor a Deployment, and only for what its policy
+// would miss.
 func (r *PublicServiceReconciler) holdFirstRender(ctx context.Context, svc *platformv1alpha1.PublicService) (time.Duration, error) {
-	key := client.ObjectKeyFromObject(svc)
 	if r.FirstRenderHold <= 0 {
 		return 0, nil
 	}
+	key := client.ObjectKeyFromObject(svc)
 	awaited, err := r.firstRenderAwaits(ctx, svc)
 	if err != nil {
 		return 0, err
@@ -120,8 +129,11 @@ func (r *PublicServiceReconciler) holdFirstRender(ctx context.Context, svc *plat
 // NetworkPolicy or Deployment exists: a policy deleted under running pods is restored at once.
 func (r *PublicServiceReconciler) firstRenderAwaits(ctx context.Context, svc *platformv1alpha1.PublicService) ([]string, error) {
 	key := client.ObjectKeyFromObject(svc)
-	for kind, obj := range map[string]client.Object{"NetworkPolicy": &networkingv1.NetworkPolicy{}, "Deployment": &appsv1.Deployment{}} {
-		missing, err := r.missing(ctx, kind, key, obj)
+	for _, child := range []struct {
+		kind string
+		obj  client.Object
+	}{{"NetworkPolicy", &networkingv1.NetworkPolicy{}}, {"Deployment", &appsv1.Deployment{}}} {
+		missing, err := r.missing(ctx, child.kind, key, child.obj)
 		if err != nil || !missing {
 			return nil, err // rendered before
 		}

@@ -41,15 +41,19 @@ func TestArrivalsHold(t *testing.T) {
 	if d := arr.hold(a, true, t0.Add(2*time.Second), limit); d != 2*time.Second {
 		t.Errorf("hold after a later arrival = %s, want 2s", d)
 	}
-	if len(arr.since) != 1 {
-		t.Errorf("held services = %d, want 1", len(arr.since))
-	}
-	// Once the city is quiet, the service is rendered and no longer counted.
+	// Once the city is quiet, the service is rendered.
 	if d := arr.hold(a, true, t0.Add(time.Second+arrivalQuiet), limit); d != 0 {
 		t.Errorf("hold once quiet = %s, want 0", d)
 	}
-	if len(arr.since) != 0 {
-		t.Errorf("held services after the render = %d, want 0", len(arr.since))
+	// A first render that failed is retried at once, even while others arrive.
+	arr.observe(t0.Add(10 * time.Second))
+	if d := arr.hold(a, true, t0.Add(10*time.Second), limit); d != 0 {
+		t.Errorf("hold after the wait was over = %s, want 0", d)
+	}
+	// Rendered: its record goes.
+	arr.hold(a, false, t0.Add(11*time.Second), limit)
+	if len(arr.held) != 0 {
+		t.Errorf("held services after the render = %d, want 0", len(arr.held))
 	}
 
 	// Arrivals that never stop: the wait ends at the limit.
@@ -75,8 +79,8 @@ func TestArrivalsHold(t *testing.T) {
 	busy.observe(start)
 	busy.hold(b, true, start, limit)
 	busy.forget(b)
-	if len(busy.since) != 0 {
-		t.Errorf("held services after forget = %d, want 0", len(busy.since))
+	if len(busy.held) != 0 {
+		t.Errorf("held services after forget = %d, want 0", len(busy.held))
 	}
 }
 
