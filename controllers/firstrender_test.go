@@ -23,13 +23,7 @@ var _ = Describe("First render while a city arrives", func() {
 
 	// policy returns a service's NetworkPolicy (nil while it does not exist).
 	policy := func(ns, name string) func() *networkingv1.NetworkPolicy {
-		return func() *networkingv1.NetworkPolicy {
-			np := &networkingv1.NetworkPolicy{}
-			if err := k8sClient.Get(ctx, key(ns, name), np); err != nil {
-				return nil
-			}
-			return np
-		}
+		return live(ns, name, func() *networkingv1.NetworkPolicy { return &networkingv1.NetworkPolicy{} })
 	}
 	// ingressPeers lists the peers of every ingress rule of a policy.
 	ingressPeers := func(np *networkingv1.NetworkPolicy) []networkingv1.NetworkPolicyPeer {

@@ -165,6 +165,19 @@ func zoneStatus(name string) func() platformv1alpha1.NetworkZoneStatus {
 	}
 }
 
+// live returns a function that reads the object ns/name afresh into a new T (nil, the zero T,
+// while it does not exist).
+func live[T client.Object](ns, name string, newObj func() T) func() T {
+	return func() T {
+		obj := newObj()
+		if err := k8sClient.Get(ctx, key(ns, name), obj); err != nil {
+			var none T
+			return none
+		}
+		return obj
+	}
+}
+
 // networkPolicySpec returns the spec of a service's NetworkPolicy (empty when absent).
 func networkPolicySpec(ns, name string) func() networkingv1.NetworkPolicySpec {
 	return func() networkingv1.NetworkPolicySpec {

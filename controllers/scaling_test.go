@@ -18,13 +18,7 @@ var _ = Describe("Scaling", func() {
 
 	// deployment returns the current Deployment.
 	deployment := func(ns, name string) func() *appsv1.Deployment {
-		return func() *appsv1.Deployment {
-			d := &appsv1.Deployment{}
-			if err := k8sClient.Get(ctx, key(ns, name), d); err != nil {
-				return nil
-			}
-			return d
-		}
+		return live(ns, name, func() *appsv1.Deployment { return &appsv1.Deployment{} })
 	}
 	replicasOwners := func(ns, name string) func() []string {
 		return func() []string {
