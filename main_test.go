@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
@@ -50,7 +51,7 @@ func TestFlags(t *testing.T) {
 
 func TestFlagValues(t *testing.T) {
 	o, err := parseFlags("--leader-elect", "--gateway=gw/city", "--cluster-domain=city.local", "--verify-connectivity=false",
-		"--publicservice-concurrency=8", "--pprof-bind-address=127.0.0.1:6060")
+		"--publicservice-concurrency=8", "--pprof-bind-address=127.0.0.1:6060", "--first-render-hold=90s")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,8 @@ func TestFlagValues(t *testing.T) {
 	render.Gateway = "gw/city"
 	want := options.Manager{MetricsAddr: "0", ProbeAddr: ":8081", SecureMetrics: true, LeaderElect: true, ClusterDomain: "city.local",
 		PublicServiceConcurrency: 8, NetworkZoneConcurrency: options.DefaultNetworkZoneConcurrency,
-		ConnectivityConcurrency: options.DefaultConnectivityConcurrency, PprofAddr: "127.0.0.1:6060", Render: render}
+		ConnectivityConcurrency: options.DefaultConnectivityConcurrency, FirstRenderHold: 90 * time.Second,
+		PprofAddr: "127.0.0.1:6060", Render: render}
 	if o != want {
 		t.Errorf("flags = %+v, want %+v", o, want)
 	}
