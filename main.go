@@ -11,6 +11,7 @@ import (
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -140,8 +141,10 @@ func run(ctx context.Context, f options.Manager) error {
 			return fmt.Errorf("failed to set up connectivity controller: %w", err)
 		}
 	}
-	if err := metrics.Registry.Register(controllers.Collector(mgr.GetClient(), connectivity)); err != nil {
-		return fmt.Errorf("failed to register metrics: %w", err)
+	for _, c := range []prometheus.Collector{controllers.Collector(mgr.GetClient(), connectivity), services.FirstRenderCollector()} {
+		if err := metrics.Registry.Register(c); err != nil {
+			return fmt.Errorf("failed to register metrics: %w", err)
+		}
 	}
 	if err := (&controllers.NetworkZoneReconciler{Client: mgr.GetClient(), MaxConcurrentReconciles: f.NetworkZoneConcurrency}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up NetworkZone controller: %w", err)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -90,11 +91,44 @@ func (a *arrivals) hold(key types.NamespacedName, waiting bool, now time.Time, l
 	return max(left, 0)
 }
 
+// waiting is how many services wait for their first render now.
+func (a *arrivals) waiting() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, st := range a.held {
+		if !st.released {
+			n++
+		}
+	}
+	return n
+}
+
 // forget drops what is recorded about key (a deleted service).
 func (a *arrivals) forget(key types.NamespacedName) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.held, key)
+}
+
+var firstRenderHeldDesc = prometheus.NewDesc("smartcity_publicservices_first_render_held",
+	"PublicServices whose first render waits while services keep arriving (--first-render-hold), for peers or zones their spec names.",
+	nil, nil)
+
+// FirstRenderCollector exports how many services wait for their first render
+// (smartcity_publicservices_first_render_held).
+func (r *PublicServiceReconciler) FirstRenderCollector() prometheus.Collector {
+	return firstRenderCollector{&r.arrivals}
+}
+
+type firstRenderCollector struct{ arrivals *arrivals }
+
+// Describe implements prometheus.Collector.
+func (c firstRenderCollector) Describe(ch chan<- *prometheus.Desc) { ch <- firstRenderHeldDesc }
+
+// Collect implements prometheus.Collector.
+func (c firstRenderCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(firstRenderHeldDesc, prometheus.GaugeValue, float64(c.arrivals.waiting()))
 }
 
 // handler records each PublicService's creation; it enqueues nothing.

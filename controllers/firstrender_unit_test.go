@@ -2,10 +2,12 @@ package controllers
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
 	appsv1 "k8s.io/api/apps/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -81,6 +83,23 @@ func TestArrivalsHold(t *testing.T) {
 	busy.forget(b)
 	if len(busy.held) != 0 {
 		t.Errorf("held services after forget = %d, want 0", len(busy.held))
+	}
+}
+
+// TestFirstRenderCollector: the gauge counts the services that wait now, not those whose wait is
+// over.
+func TestFirstRenderCollector(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	r := &PublicServiceReconciler{}
+	for _, name := range []string{"a", "b", "c"} {
+		r.arrivals.hold(types.NamespacedName{Namespace: "city", Name: name}, true, t0, time.Minute)
+	}
+	r.arrivals.hold(types.NamespacedName{Namespace: "city", Name: "c"}, true, t0.Add(time.Hour), time.Minute) // released
+	want := metricHeader("smartcity_publicservices_first_render_held", "gauge",
+		"PublicServices whose first render waits while services keep arriving (--first-render-hold), for peers or zones their spec names.") +
+		"smartcity_publicservices_first_render_held 2\n"
+	if err := promtestutil.CollectAndCompare(r.FirstRenderCollector(), strings.NewReader(want)); err != nil {
+		t.Error(err)
 	}
 }
 
