@@ -1,24 +1,12 @@
 package controllers
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
-	appsv1 "k8s.io/api/apps/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
-
-	platformv1alpha1 "github.com/smartcity-io/smartcity-operator/api/v1alpha1"
-	"github.com/smartcity-io/smartcity-operator/internal/testutil"
 )
 
 func TestArrivalsHold(t *testing.T) {
@@ -100,55 +88,5 @@ func TestFirstRenderCollector(t *testing.T) {
 		"smartcity_publicservices_first_render_held 2\n"
 	if err := promtestutil.CollectAndCompare(r.FirstRenderCollector(), strings.NewReader(want)); err != nil {
 		t.Error(err)
-	}
-}
-
-func TestFirstRenderAwaits(t *testing.T) {
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, platformv1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
-	existing := []client.Object{
-		testutil.PublicService("provider", "b").Obj(),
-		testutil.PublicService("consumer", "c").Obj(),
-		testutil.NetworkZone("hospital-lan").Obj(),
-		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "city", Name: "rendered"}},
-		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "city", Name: "running"}},
-	}
-	r := &PublicServiceReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(existing...).Build()}
-
-	for _, tc := range []struct {
-		name string
-		svc  *platformv1alpha1.PublicService
-		want []string
-	}{
-		{"names nothing", testutil.PublicService("a", "city").Obj(), nil},
-		{"its peers exist", testutil.PublicService("a", "city").Consumes("provider", "b").
-			AllowFromService("consumer", "c").Obj(), nil},
-		{"a consumed service is missing", testutil.PublicService("a", "city").Consumes("provider", "b").
-			Consumes("later", "").Obj(), []string{"city/later"}},
-		{"an admitted service is missing", testutil.PublicService("a", "city").AllowFromService("later", "c").Obj(),
-			[]string{"c/later"}},
-		{"it admits a namespace", testutil.PublicService("a", "city").AllowFromNamespace("c").Obj(), []string{"c/*"}},
-		{"a zone is missing", testutil.PublicService("a", "city").Exposure(platformv1alpha1.ExposureCityNetwork).
-			AllowFromZone("hospital-lan").AllowFromZone("later-zone").Obj(), []string{"zone/later-zone"}},
-		{"it names itself", testutil.PublicService("a", "city").AllowFromService("a", "").Obj(), nil},
-		{"its policy exists", testutil.PublicService("rendered", "city").Consumes("later", "").
-			AllowFromNamespace("c").Obj(), nil},
-		// Its policy was deleted under running pods: restored at once.
-		{"its Deployment exists", testutil.PublicService("running", "city").Consumes("later", "").
-			AllowFromNamespace("c").Obj(), nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := r.firstRenderAwaits(context.Background(), tc.svc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("firstRenderAwaits (-want +got):\n%s", diff)
-			}
-		})
 	}
 }

@@ -48,6 +48,9 @@ var (
 
 	collector       prometheus.Collector // the city's metrics, as main.go registers them
 	metricsRegistry *prometheus.Registry
+	// serviceReconciler is the suite's PublicService controller, for specs that look at what it
+	// holds (firstrender_test.go).
+	serviceReconciler *PublicServiceReconciler
 )
 
 const (
@@ -105,6 +108,7 @@ var _ = BeforeSuite(func() {
 		FirstRenderHold:         options.DefaultFirstRenderHold,
 	}
 	Expect(services.SetupWithManager(mgr)).To(Succeed())
+	serviceReconciler = services
 	connectivity := &ConnectivityReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("smartcity-operator"), Options: services.Options,
 		MaxConcurrentReconciles: options.DefaultConnectivityConcurrency, Pending: services}
 	Expect(connectivity.SetupWithManager(mgr)).To(Succeed())
